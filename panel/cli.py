@@ -1,0 +1,283 @@
+"""The `panel` command line: typer commands only. Errors become exit codes in `main`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from panel import records, terminal
+from panel.compare import save_comparison
+from panel.config import get_profile, load_models
+from panel.engines import create_engine
+from panel.errors import PanelError
+from panel.panel import PanelOutcome
+from panel.personas import load_personas
+from panel.records import json_schema
+from panel.session import Session
+from panel.store import dump_record
+from panel.tools import load_tools
+
+os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
+os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
+
+app = typer.Typer(
+    name="panel",
+    help=(
+        "Panel reviews of newly launched tools. Each persona (Builder, Skeptic, Futurist, Founder, "
+        "plus any in ./personas/) scores a tool out of 100 and says ship or skip; panels merge "
+        "into 'A vs B' comparisons. Records are written under ./outputs/ as drafts.\n\n"
+        "Exit codes: 0 all good; 1 some reviews failed (records keep the rest); 2 bad input or "
+        "usage, nothing written."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+personas_app = typer.Typer(help="List the reviewer personas or show one.", no_args_is_help=False)
+app.add_typer(personas_app, name="personas")
+
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Model profile from models.yaml (default: the file's `default`)."),
+]
+ModelsFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--models-file",
+        envvar="PANEL_MODELS_FILE",
+        help="models.yaml to use (default: ./models.yaml, else the installed copy).",
+        dir_okay=False,
+    ),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", "-o", envvar="PANEL_OUTPUTS", help="Outputs folder (default: ./outputs).", file_okay=False
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the record(s) as JSON on stdout, nothing else.")]
+FreshOpt = Annotated[bool, typer.Option("--fresh", help="Regenerate reviews even when up to date.")]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Also regenerate records a person has edited (their edits are lost).")
+]
+PersonaOpt = Annotated[
+    list[str] | None,
+    typer.Option("--persona", "-p", help="Only these personas (repeat the option). Default: all."),
+]
+ToolFiles = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Tool files (YAML or JSON): name, description, tagline, category, pricing, url.",
+        metavar="TOOL_FILE",
+    ),
+]
+
+
+def _report(written: list[tuple[Path, str]], console: Console) -> None:
+    """Name every file the command wrote, kept or left alone, and why."""
+    for path, status in written:
+        if status == "written":
+            line = f"Wrote {path}"
+        elif status == "kept-edited":
+            line = f"Kept {path}: a person edited it, so it was not regenerated (--force replaces it)"
+        else:
+            line = f"Up to date: {path} (no model requests)"
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _run_panels(session: Session, tools: list, fresh: bool, force: bool) -> list[PanelOutcome]:
+    events = terminal.ProgressEvents(names=session.persona_names)
+    try:
+        return asyncio.run(session.runner(events, fresh=fresh, force=force).run(tools))
+    finally:
+        events.stop()
+
+
+@app.command()
+def review(
+    tool_files: ToolFiles,
+    model: ModelOpt = None,
+    models_file: ModelsFileOpt = None,
+    out: OutOpt = None,
+    persona: PersonaOpt = None,
+    fresh: FreshOpt = False,
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Review each tool with every persona and write `outputs/panels/TOOL.json`.
+
+    Example: `panel review examples/tools/quillstack.yaml --model local`
+    """
+    tools = load_tools(tool_files)
+    session = Session.open(models_file=models_file, model=model, out=out, persona_ids=persona)
+    with terminal.json_stdout(as_json) as stdout:
+        console = terminal.err if as_json else Console(highlight=False)
+        outcomes = _run_panels(session, tools, fresh, force)
+        if as_json:
+            stdout.write(
+                json.dumps([json.loads(dump_record(o.panel)) for o in outcomes], indent=2, ensure_ascii=False)
+            )
+            stdout.write("\n")
+        else:
+            for o in outcomes:
+                console.print(terminal.scorecard(o.panel, session.persona_names))
+        _report([(o.path, o.status) for o in outcomes], console)
+    raise typer.Exit(1 if any(o.panel.failures for o in outcomes) else 0)
+
+
+@app.command()
+def compare(
+    tool_files: Annotated[
+        list[Path], typer.Argument(help="Two or more tool files (YAML or JSON).", metavar="TOOL_FILE")
+    ],
+    model: ModelOpt = None,
+    models_file: ModelsFileOpt = None,
+    out: OutOpt = None,
+    persona: PersonaOpt = None,
+    fresh: FreshOpt = False,
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare two or more tools side by side: "A vs B: which one should you ship with?".
+
+    Each tool's panel is reused when its text, the personas, the prompts and the profile are
+    unchanged, so a tool reviewed before costs no model requests. Writes
+    `outputs/comparisons/A-vs-B.json`.
+
+    Example: `panel compare examples/tools/quillstack.yaml examples/tools/ledgerlight.yaml`
+    """
+    if len(tool_files) < 2:
+        raise PanelError(
+            "compare needs at least two tool files", where="compare", hint="use `panel review` for one tool"
+        )
+    tools = load_tools(tool_files)
+    session = Session.open(models_file=models_file, model=model, out=out, persona_ids=persona)
+    with terminal.json_stdout(as_json) as stdout:
+        console = terminal.err if as_json else Console(highlight=False)
+        outcomes = _run_panels(session, tools, fresh, force)
+        result = save_comparison(outcomes, session.outputs, force=force)
+        if as_json:
+            stdout.write(dump_record(result.comparison).decode())
+        else:
+            for o in outcomes:
+                console.print(terminal.scorecard(o.panel, session.persona_names))
+            console.print(terminal.decision_table(result.comparison))
+        _report([(o.path, o.status) for o in outcomes] + [(result.path, result.status)], console)
+    raise typer.Exit(1 if any(o.panel.failures for o in outcomes) else 0)
+
+
+@app.command()
+def schema(
+    name: Annotated[str, typer.Argument(help="tool, review, panel or comparison.", metavar="NAME")],
+) -> None:
+    """Print the JSON Schema (Draft 2020-12) of a record type.
+
+    The schema comes from the same pydantic models that drive decoding and validation.
+    """
+    if name not in records.SCHEMAS:
+        raise PanelError(
+            f"unknown schema {name!r}", where="schema", hint=f"choose one of: {', '.join(records.SCHEMAS)}"
+        )
+    typer.echo(json.dumps(json_schema(name), indent=2, ensure_ascii=False))
+
+
+@personas_app.callback(invoke_without_command=True)
+def personas_list(ctx: typer.Context) -> None:
+    """List the personas in effect (installed, plus ./personas/*.yaml)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    table = Table(title="Personas")
+    for col in ("id", "name", "ship at", "profile", "lens", "file"):
+        table.add_column(col, overflow="fold")
+    for p in load_personas():
+        table.add_row(
+            p.id, p.name, f"≥ {p.ship_threshold}", p.profile or "(command's)", p.lens[:80] + "…", str(p.path)
+        )
+    Console().print(table)
+
+
+@personas_app.command("show")
+def personas_show(persona_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Show one persona's file as loaded."""
+    found = {p.id: p for p in load_personas()}
+    if persona_id not in found:
+        raise PanelError(
+            f"unknown persona {persona_id!r}", where="personas show", hint=f"known: {', '.join(found)}"
+        )
+    p = found[persona_id]
+    typer.echo(f"# {p.path}")
+    typer.echo(json.dumps(p.model_dump(mode="json", exclude_none=True), indent=2, ensure_ascii=False))
+
+
+@app.command()
+def models(
+    models_file: ModelsFileOpt = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Send one tiny constrained request and report if structured output works."
+        ),
+    ] = False,
+    model: ModelOpt = None,
+) -> None:
+    """List the model profiles, or check one with --check (default: the default profile)."""
+    path, models_cfg = load_models(models_file)
+    if check:
+        profile = get_profile(models_cfg, model, path)
+        terminal.err.print(f"Checking profile {profile.name!r} ({profile.engine}, {profile.model}) …")
+        report = asyncio.run(_check(profile))
+        typer.echo(f"{profile.name}: {report}")
+        return
+    table = Table(title=f"Model profiles in {path}")
+    for col in ("profile", "engine", "model", "where", "prompt", "description"):
+        table.add_column(col, overflow="fold")
+    for name, p in models_cfg.models.items():
+        label = f"{name} (default)" if name == models_cfg.default else name
+        table.add_row(
+            label, p.engine, p.model, ", ".join(p.base_url) or "in-process", p.prompt_format, p.description
+        )
+    Console().print(table)
+
+
+async def _check(profile) -> str:
+    engine = create_engine(profile, say=lambda m: terminal.err.print(f"· {m}"))
+    try:
+        if hasattr(engine, "preflight"):
+            await engine.preflight()
+        await engine.start()
+        return await engine.check()
+    finally:
+        await engine.close()
+
+
+def main() -> None:
+    """Console entry point: every PanelError is one line on stderr and its exit code."""
+    try:
+        code = app(standalone_mode=False)
+    except PanelError as exc:
+        terminal.err.print(f"panel: error: {exc.line()}", markup=False, highlight=False, soft_wrap=True)
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        terminal.err.print("panel: interrupted", markup=False)
+        code = 130
+    except KeyboardInterrupt:
+        terminal.err.print("panel: interrupted", markup=False)
+        code = 130
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    sys.exit(code or 0)
+
+
+if __name__ == "__main__":
+    main()

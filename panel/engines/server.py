@@ -1,0 +1,214 @@
+"""vllm-server: an OpenAI-compatible vLLM server, reached with an async HTTP client.
+
+The structured-output part of each request comes from outlines' vLLM type adapter; the request
+itself is sent here, because the engine needs what outlines does not return: the finish reason
+and the token counts, and the plain completions endpoint for base models without a chat template.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from typing import Any
+
+import httpx
+
+from panel.config import Profile
+from panel.engines.base import Engine, GenRequest, GenResult, aiter_requests
+from panel.errors import EngineError
+
+RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+def structured_output_fields(schema: dict[str, Any]) -> dict[str, Any]:
+    """The request fields that make vLLM decode under `schema`, as outlines builds them."""
+    from outlines.models.vllm import VLLMTypeAdapter
+    from outlines.types import JsonSchema
+
+    return VLLMTypeAdapter().format_output_type(JsonSchema(schema, ensure_ascii=False))
+
+
+def build_payload(profile: Profile, request: GenRequest) -> tuple[str, dict[str, Any]]:
+    """Endpoint path and JSON body for one request. Pure, so tests can inspect it."""
+    body: dict[str, Any] = {
+        "model": profile.request_model,
+        "max_tokens": request.max_tokens,
+        "temperature": profile.temperature,
+        "top_p": profile.top_p,
+        **profile.options.get("sampling", {}),
+        **structured_output_fields(request.schema),
+    }
+    if profile.seed is not None:
+        body["seed"] = profile.seed
+    if request.prompt.form == "chat":
+        body["messages"] = request.prompt.as_messages()
+        return "/chat/completions", body
+    body["prompt"] = request.prompt.text
+    return "/completions", body
+
+
+def parse_reply(data: dict[str, Any]) -> tuple[str, str | None, int | None, int | None]:
+    """Text, finish reason and token counts from a chat or completions reply."""
+    choice = data["choices"][0]
+    text = choice.get("text")
+    if text is None:
+        text = (choice.get("message") or {}).get("content") or ""
+    usage = data.get("usage") or {}
+    return text, choice.get("finish_reason"), usage.get("prompt_tokens"), usage.get("completion_tokens")
+
+
+class _Backend:
+    """One server URL and how many requests it has outstanding."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.outstanding = 0
+
+
+class VLLMServerEngine(Engine):
+    name = "vllm-server"
+
+    def __init__(self, profile: Profile, say: Callable[[str], None] | None = None):
+        super().__init__(profile, say)
+        self.backends = [_Backend(u) for u in profile.base_url]
+        self.client: httpx.AsyncClient | None = None
+
+    def _headers(self) -> dict[str, str]:
+        env = self.profile.api_key_env
+        if not env:
+            return {}
+        key = os.environ.get(env)
+        if not key:
+            raise EngineError(
+                f"api_key_env names ${env}, which is not set",
+                where=self.where,
+                hint=f"export {env}=... or remove api_key_env from the profile",
+            )
+        return {"Authorization": f"Bearer {key}"}
+
+    async def start(self) -> None:
+        if self.client is None:
+            limits = httpx.Limits(max_connections=self.profile.concurrency + 4)
+            self.client = httpx.AsyncClient(
+                headers=self._headers(), timeout=httpx.Timeout(self.profile.timeout), limits=limits
+            )
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
+
+    def _pick(self) -> _Backend:
+        """The server with the fewest requests in flight (ties go to the first listed)."""
+        return min(self.backends, key=lambda b: b.outstanding)
+
+    async def preflight(self) -> None:
+        """Every server answers and serves the profile's model; else one clear error, exit 2."""
+        await self.start()
+        assert self.client is not None
+        for backend in self.backends:
+            try:
+                reply = await self._with_retries(lambda b=backend: self.client.get(f"{b.url}/models"))
+            except EngineError as exc:
+                raise EngineError(
+                    f"cannot reach the vLLM server at {backend.url}: {exc.problem}",
+                    where=self.where,
+                    hint="start it (see README, 'Running against a vLLM server') or pick another --model",
+                ) from None
+            if reply.status_code in (401, 403):
+                raise EngineError(
+                    f"{backend.url} refused the API key (HTTP {reply.status_code})",
+                    where=self.where,
+                    hint=f"check ${self.profile.api_key_env or 'the api_key_env variable'}",
+                )
+            if reply.status_code != 200:
+                raise EngineError(f"{backend.url}/models answered HTTP {reply.status_code}", where=self.where)
+            served = [m.get("id") for m in reply.json().get("data", [])]
+            if self.profile.request_model not in served:
+                raise EngineError(
+                    f"{backend.url} does not serve model {self.profile.request_model!r} (it serves {served})",
+                    where=self.where,
+                    hint="set the profile's served_model_name to one of those",
+                )
+
+    async def _with_retries(self, send: Any) -> httpx.Response:
+        """Retry connection errors, timeouts and 5xx with exponential backoff and jitter."""
+        attempts = self.profile.retries + 1
+        last = ""
+        for attempt in range(attempts):
+            try:
+                reply = await send()
+            except httpx.TimeoutException:
+                last = f"no reply within {self.profile.timeout:g} s"
+            except httpx.TransportError as exc:
+                last = f"connection failed ({type(exc).__name__})"
+            else:
+                if reply.status_code not in RETRY_STATUS:
+                    return reply
+                last = f"HTTP {reply.status_code}"
+            if attempt + 1 < attempts:
+                await asyncio.sleep(min(0.5 * 2**attempt, 8.0) * (0.5 + random.random()))
+        raise EngineError(f"{last} after {attempts} attempts", where=self.where)
+
+    async def _one(self, request: GenRequest) -> GenResult:
+        assert self.client is not None
+        path, body = build_payload(self.profile, request)
+        backend = self._pick()
+        backend.outstanding += 1
+        started = time.perf_counter()
+        try:
+            self.requests_sent += 1
+            reply = await self._with_retries(lambda: self.client.post(f"{backend.url}{path}", json=body))
+        except EngineError as exc:
+            return GenResult(request, error=exc.problem, latency_s=time.perf_counter() - started)
+        finally:
+            backend.outstanding -= 1
+        latency = time.perf_counter() - started
+        if reply.status_code != 200:
+            detail = reply.text[:300].replace("\n", " ")
+            return GenResult(request, error=f"HTTP {reply.status_code}: {detail}", latency_s=latency)
+        try:
+            text, finish, p_tok, c_tok = parse_reply(reply.json())
+        except (ValueError, KeyError, IndexError, TypeError):
+            return GenResult(
+                request, error="the server's reply is not an OpenAI-style completion", latency_s=latency
+            )
+        return GenResult(
+            request,
+            text=text,
+            finish_reason=finish,
+            prompt_tokens=p_tok,
+            completion_tokens=c_tok,
+            latency_s=latency,
+            meta={"server": backend.url},
+        )
+
+    async def run(
+        self, requests: Iterable[GenRequest] | AsyncIterable[GenRequest]
+    ) -> AsyncIterator[GenResult]:
+        """Keep up to `concurrency` requests in flight; yield each result as it lands."""
+        await self.start()
+        limit = self.profile.concurrency
+        pending: set[asyncio.Task[GenResult]] = set()
+        source = aiter_requests(requests)
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(pending) < limit:
+                    try:
+                        request = await anext(source)
+                    except StopAsyncIteration:
+                        exhausted = True
+                        break
+                    pending.add(asyncio.create_task(self._one(request)))
+                if not pending:
+                    return
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    yield task.result()
+        finally:
+            for task in pending:
+                task.cancel()

@@ -1,0 +1,40 @@
+"""Precise error classes. The CLI turns each into one line and an exit code, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PanelError(Exception):
+    """Base class: a problem the user can fix. `exit_code` is what the CLI returns."""
+
+    exit_code = 2
+
+    def __init__(self, problem: str, *, where: str | Path | None = None, hint: str | None = None):
+        self.problem = problem
+        self.where = str(where) if where is not None else None
+        self.hint = hint
+        super().__init__(self.line())
+
+    def line(self) -> str:
+        """The single line shown to the user: location, problem, how to fix it."""
+        text = f"{self.where}: {self.problem}" if self.where else self.problem
+        if self.hint:
+            text += f" ({self.hint})"
+        return " ".join(text.split())
+
+
+class InputError(PanelError):
+    """A tool file, feed row or record that does not parse or validate."""
+
+
+class ConfigError(PanelError):
+    """models.yaml, a persona file or a prompt template is wrong, or a profile is unknown."""
+
+
+class EngineError(PanelError):
+    """The model engine cannot be used: unreachable server, missing package, no structured output."""
+
+
+class RecordEditedError(PanelError):
+    """A record was edited by a person; the pipeline will not overwrite it without --force."""

@@ -1,0 +1,151 @@
+"""Safe reading of YAML and JSON files written by people or vendors.
+
+Every failure becomes one line naming the file and the place: no tracebacks, no partial data.
+YAML is read with a SafeLoader that also refuses duplicate keys, alias floods and deep nesting;
+JSON refuses NaN/Infinity and duplicate keys.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from panel.errors import InputError, PanelError
+
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 32
+MAX_ALIASES = 50
+
+
+class _SafeStrictLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys, alias floods (billion laughs) and deep nesting."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise yaml.YAMLError(f"line {mark.line + 1}: more than {MAX_ALIASES} aliases")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.YAMLError(f"line {mark.line + 1}: nested deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:
+                raise yaml.YAMLError(f"line {key_node.start_mark.line + 1}: unhashable key") from None
+            if duplicate:
+                raise yaml.YAMLError(f"line {key_node.start_mark.line + 1}: duplicate key {key!r}")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def read_text(path: Path, error: type[PanelError] = InputError, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Read a UTF-8 text file, with one-line errors for the ways that fails."""
+    if path.is_dir():
+        raise error("is a directory, expected a file", where=path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise error(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit", where=path)
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error("no such file", where=path) from None
+    except OSError as exc:
+        raise error(f"cannot read: {exc.strerror or exc}", where=path) from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise error(f"line {line}: not valid UTF-8 (byte {exc.start})", where=path) from None
+
+
+def parse_text(text: str, path: Path, error: type[PanelError] = InputError) -> Any:
+    """Parse JSON (for .json) or YAML (anything else) with the safety rules above."""
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
+        except json.JSONDecodeError as exc:
+            raise error(
+                f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}", where=path
+            ) from None
+        except (ValueError, RecursionError) as exc:
+            raise error(f"invalid JSON: {exc}", where=path) from None
+        if _depth(data) > MAX_DEPTH:
+            raise error(f"nested deeper than {MAX_DEPTH} levels", where=path)
+        return data
+    try:
+        return yaml.load(text, Loader=_SafeStrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
+        raise error(f"{where}invalid YAML: {exc.problem or exc.context}", where=path) from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise error(f"invalid YAML: {exc}", where=path) from None
+
+
+def load_mapping(path: Path, error: type[PanelError] = InputError) -> dict[str, Any]:
+    """Load a YAML/JSON file whose top level must be a mapping."""
+    data = parse_text(read_text(path, error), path, error)
+    if data is None:
+        raise error("file is empty", where=path)
+    if not isinstance(data, dict):
+        raise error(f"expected a mapping of fields at the top, found {type(data).__name__}", where=path)
+    return data
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line for a pydantic error: the field path and the problem, plus how many more."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    msg = first["msg"]
+    if first["type"] == "missing":
+        msg = "required field is missing"
+    elif first["type"] == "extra_forbidden":
+        msg = "unknown field"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{loc}: {msg}{more}"

@@ -1,0 +1,397 @@
+"""Running a panel: work out which reviews are missing, generate them, save each tool's panel.
+
+A review is reused when its cache key (tool text, persona file, prompt templates, profile and
+decoding schema) is unchanged, so a tool reviewed for several comparisons costs one panel run.
+Panels a person edited are never overwritten unless forced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from pydantic import ValidationError
+
+from panel.config import ModelsFile, Profile, get_profile
+from panel.engines import Engine, GenRequest, GenResult, create_engine
+from panel.engines.server import VLLMServerEngine
+from panel.errors import PanelError
+from panel.loading import describe_validation_error
+from panel.personas import Persona
+from panel.prompts import Prompts
+from panel.records import (
+    Provenance,
+    Review,
+    ReviewEntry,
+    ReviewFailure,
+    Sampling,
+    Tool,
+    ToolPanel,
+    review_decoding_schema,
+    utcnow,
+)
+from panel.store import Outputs, load_record, write_record
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+Status = Literal["written", "unchanged", "kept-edited"]
+
+
+def digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def parse_review(text: str, persona: Persona) -> Review:
+    """Read a constrained reply. Tolerant of raw control characters inside strings (they are
+    legal for the decoder but not for strict JSON); strict about everything else."""
+    try:
+        data = json.loads(text, strict=False)
+    except ValueError:
+        raise ValueError(
+            "the reply is not JSON although decoding was constrained; the server may be ignoring "
+            "structured output (check with `panel models --check`)"
+        ) from None
+    if not isinstance(data, dict):
+        raise ValueError("the reply is JSON but not an object")
+    if isinstance(data.get("review"), str):
+        data["review"] = " ".join(_CONTROL.sub(" ", data["review"]).split())
+    try:
+        review = Review.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(
+            f"the reply does not fit the review schema: {describe_validation_error(exc)}"
+        ) from None
+    if review.persona != persona.id:
+        raise ValueError(f"the reply is for persona {review.persona!r}, not {persona.id!r}")
+    return review
+
+
+@dataclass(frozen=True)
+class Job:
+    """One persona's review of one tool, ready to send."""
+
+    plan: Plan
+    persona: Persona
+    profile: Profile
+    provenance: dict[str, Any]
+    request: GenRequest
+
+
+@dataclass(eq=False)
+class Plan:
+    """What one tool's panel needs: reviews to keep and reviews to generate."""
+
+    index: int
+    tool: Tool
+    path: Path
+    existing: ToolPanel | None
+    edited: bool
+    keep: dict[str, ReviewEntry] = field(default_factory=dict)
+    jobs: list[Job] = field(default_factory=list)
+    done: dict[str, ReviewEntry] = field(default_factory=dict)
+    failed: dict[str, ReviewFailure] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return len(self.done) + len(self.failed) == len(self.jobs)
+
+
+@dataclass
+class PanelOutcome:
+    tool: Tool
+    path: Path
+    panel: ToolPanel
+    status: Status
+    generated: int = 0
+    reused: int = 0
+    failures: list[ReviewFailure] = field(default_factory=list)
+
+
+class Events(Protocol):
+    """What a runner reports while it works; the CLI draws progress from these."""
+
+    def say(self, message: str) -> None: ...
+    def planned(self, jobs: int, reused: int) -> None: ...
+    def reviewed(self, tool: Tool, persona: str, ok: bool, detail: str) -> None: ...
+    def panel_done(self, outcome: PanelOutcome) -> None: ...
+
+
+class QuietEvents:
+    def say(self, message: str) -> None:
+        pass
+
+    def planned(self, jobs: int, reused: int) -> None:
+        pass
+
+    def reviewed(self, tool: Tool, persona: str, ok: bool, detail: str) -> None:
+        pass
+
+    def panel_done(self, outcome: PanelOutcome) -> None:
+        pass
+
+
+class EnginePool:
+    """One started engine per profile, created only when a review actually needs it."""
+
+    def __init__(self, say: Callable[[str], None]):
+        self.say = say
+        self.engines: dict[str, Engine] = {}
+        self._lock = asyncio.Lock()
+
+    async def get(self, profile: Profile) -> Engine:
+        async with self._lock:
+            if profile.name not in self.engines:
+                engine = create_engine(profile, say=self.say)
+                if isinstance(engine, VLLMServerEngine):
+                    await engine.preflight()
+                await engine.start()
+                self.engines[profile.name] = engine
+            return self.engines[profile.name]
+
+    @property
+    def requests_sent(self) -> int:
+        return sum(e.requests_sent for e in self.engines.values())
+
+    async def close(self) -> None:
+        for engine in self.engines.values():
+            await engine.close()
+        self.engines.clear()
+
+
+async def generate_with_retry(
+    engine: Engine, requests: AsyncIterator[GenRequest]
+) -> AsyncIterator[GenResult]:
+    """A reply cut off by the token limit is never parsed: it is retried once with twice the
+    budget, after the first pass; a second cut-off is a failed review."""
+    retries: list[GenRequest] = []
+    async for result in engine.run(requests):
+        if result.finish_reason == "length" and result.request.attempt == 1:
+            retries.append(result.request.retry_with(result.request.max_tokens * 2))
+            continue
+        yield result
+    if retries:
+        async for result in engine.run(retries):
+            yield result
+
+
+class PanelRunner:
+    def __init__(
+        self,
+        *,
+        personas: list[Persona],
+        prompts: Prompts,
+        models: ModelsFile,
+        models_path: Path,
+        profile_name: str | None,
+        outputs: Outputs,
+        fresh: bool = False,
+        force: bool = False,
+        events: Events | None = None,
+    ):
+        self.personas = personas
+        self.prompts = prompts
+        self.outputs = outputs
+        self.fresh = fresh
+        self.force = force
+        self.events: Events = events or QuietEvents()
+        self.pool = EnginePool(self.events.say)
+        default = get_profile(models, profile_name, models_path)
+        # A persona may name its own profile, so one panel can mix models.
+        self.profiles = {
+            p.id: get_profile(models, p.profile, p.path or models_path) if p.profile else default
+            for p in personas
+        }
+        for form in {prof.prompt_format for prof in self.profiles.values()}:
+            prompts.digest(form)  # template errors surface now, before any work
+
+    # -- planning ----------------------------------------------------------------------------
+
+    def _job(self, plan: Plan, persona: Persona) -> Job:
+        profile = self.profiles[persona.id]
+        schema = review_decoding_schema(persona.id, persona.ship_threshold)
+        parts = {
+            "tool": digest(plan.tool.model_dump(mode="json")),
+            "persona": persona.digest,
+            "prompt": self.prompts.digest(profile.prompt_format),
+            "profile": profile.fingerprint(),
+            "schema": digest(schema),
+        }
+        provenance = {
+            "profile": profile.name,
+            "model": profile.model,
+            "engine": profile.engine,
+            "persona_digest": persona.digest,
+            "prompt_digest": parts["prompt"],
+            "schema_digest": parts["schema"],
+            "cache_key": digest(parts),
+            "ship_threshold": persona.ship_threshold,
+            "sampling": Sampling(
+                temperature=profile.temperature,
+                top_p=profile.top_p,
+                max_tokens=profile.max_tokens,
+                seed=profile.seed,
+            ),
+        }
+        request = GenRequest(
+            key=f"{plan.index}:{persona.id}",
+            prompt=self.prompts.render(profile.prompt_format, persona, plan.tool),
+            schema=schema,
+            max_tokens=profile.max_tokens,
+        )
+        return Job(plan=plan, persona=persona, profile=profile, provenance=provenance, request=request)
+
+    def plan(self, index: int, tool: Tool) -> Plan:
+        path = self.outputs.panel_path(tool.name)
+        existing, edited = None, False
+        if path.exists():
+            loaded = load_record(path, ToolPanel)
+            existing, edited = loaded.record, loaded.edited
+        plan = Plan(index=index, tool=tool, path=path, existing=existing, edited=edited)
+        plan.order = [p.id for p in self.personas]
+        if existing is not None:
+            plan.order += [r.persona for r in existing.reviews if r.persona not in plan.order]
+        if edited and not self.force:
+            return plan  # a person's edits win; nothing to generate
+        regenerate = self.fresh or edited  # --force on an edited record replaces all of it
+        for persona in self.personas:
+            job = self._job(plan, persona)
+            old = existing.review_for(persona.id) if existing and existing.tool == tool else None
+            if old and not regenerate and old.provenance.cache_key == job.provenance["cache_key"]:
+                plan.keep[persona.id] = old
+            else:
+                plan.jobs.append(job)
+        if existing is not None and existing.tool == tool:
+            # Reviews by personas not in this run stay as they were.
+            for review in existing.reviews:
+                if review.persona not in plan.keep and review.persona not in {p.id for p in self.personas}:
+                    plan.keep[review.persona] = review
+        return plan
+
+    # -- results -----------------------------------------------------------------------------
+
+    def _record(self, job: Job, result: GenResult) -> tuple[bool, str]:
+        plan = job.plan
+        meta = {
+            **job.provenance,
+            "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens,
+            "latency_s": round(result.latency_s, 3),
+            "finish_reason": result.finish_reason,
+            "attempts": result.request.attempt,
+            "created_at": utcnow(),
+        }
+        if result.error:
+            reason = result.error
+        elif result.finish_reason == "length":
+            reason = (
+                f"the reply hit the token limit twice (last budget {result.request.max_tokens} tokens); "
+                "raise max_tokens in the profile"
+            )
+        else:
+            try:
+                review = parse_review(result.text or "", job.persona)
+            except ValueError as exc:
+                reason = str(exc)
+            else:
+                entry = ReviewEntry(**review.model_dump(), provenance=Provenance(**meta))
+                plan.done[job.persona.id] = entry
+                return True, f"{entry.score}/100 · {entry.verdict}"
+        plan.failed[job.persona.id] = ReviewFailure(
+            persona=job.persona.id, reason=reason, provenance=Provenance(**meta)
+        )
+        return False, reason
+
+    def finish(self, plan: Plan) -> PanelOutcome:
+        """Assemble and save a panel whose reviews are all in (or that needed none)."""
+        if plan.existing is not None and not plan.jobs:
+            status: Status = "kept-edited" if plan.edited else "unchanged"
+            return PanelOutcome(plan.tool, plan.path, plan.existing, status, reused=len(plan.keep))
+        entries = {**plan.keep, **plan.done}
+        panel = ToolPanel(
+            tool=plan.tool,
+            reviews=[entries[p] for p in plan.order if p in entries],
+            failures=[plan.failed[p] for p in plan.order if p in plan.failed],
+            created_at=plan.existing.created_at if plan.existing else utcnow(),
+            updated_at=utcnow(),
+        )
+        write_record(plan.path, panel)
+        return PanelOutcome(
+            plan.tool,
+            plan.path,
+            panel,
+            "written",
+            generated=len(plan.done),
+            reused=len(plan.keep),
+            failures=list(panel.failures),
+        )
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def _generate(self, jobs: list[Job]) -> AsyncIterator[tuple[Job, GenResult]]:
+        """Run every job on its profile's engine, all profiles at once; yield as results land."""
+        by_profile: dict[str, list[Job]] = {}
+        for job in jobs:
+            by_profile.setdefault(job.profile.name, []).append(job)
+        results: asyncio.Queue[tuple[Job, GenResult] | BaseException | None] = asyncio.Queue()
+
+        async def worker(group: list[Job]) -> None:
+            lookup = {j.request.key: j for j in group}
+
+            async def source() -> AsyncIterator[GenRequest]:
+                for j in group:
+                    yield j.request
+
+            try:
+                engine = await self.pool.get(group[0].profile)
+                async for result in generate_with_retry(engine, source()):
+                    await results.put((lookup[result.request.key], result))
+                await results.put(None)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer below
+                await results.put(exc)
+
+        tasks = [asyncio.create_task(worker(group)) for group in by_profile.values()]
+        try:
+            remaining = len(tasks)
+            while remaining:
+                item = await results.get()
+                if item is None:
+                    remaining -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield item
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def run(self, tools: Iterable[Tool]) -> list[PanelOutcome]:
+        plans = [self.plan(i, tool) for i, tool in enumerate(tools)]
+        names = [p.path for p in plans]
+        if len(set(names)) != len(names):
+            dupe = next(p for p in plans if names.count(p.path) > 1)
+            raise PanelError(f"the tool {dupe.tool.name!r} is given twice", where=dupe.path)
+        jobs = [job for plan in plans for job in plan.jobs]
+        self.events.planned(len(jobs), sum(len(p.keep) for p in plans))
+        outcomes: dict[int, PanelOutcome] = {}
+        try:
+            for plan in plans:
+                if not plan.jobs:
+                    outcomes[plan.index] = self.finish(plan)
+                    self.events.panel_done(outcomes[plan.index])
+            if jobs:
+                async for job, result in self._generate(jobs):
+                    ok, detail = self._record(job, result)
+                    self.events.reviewed(job.plan.tool, job.persona.id, ok, detail)
+                    if job.plan.finished:
+                        outcomes[job.plan.index] = self.finish(job.plan)
+                        self.events.panel_done(outcomes[job.plan.index])
+        finally:
+            await self.pool.close()
+        return [outcomes[p.index] for p in plans]

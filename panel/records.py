@@ -1,0 +1,378 @@
+"""The record types. One pydantic model per record; each is the single source of its JSON Schema.
+
+The same models drive constrained decoding (`review_decoding_schema`), validation of files on
+disk and `panel schema`. Derived values (counts, percentages, decisions, flags) are computed
+fields: written for readers, dropped and recomputed whenever a file is read back.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    computed_field,
+    field_validator,
+    model_validator,
+)
+
+SCHEMA_VERSION = 1
+
+# Size limits for vendor text (documented in the README). Longer input is rejected, not cut.
+MAX_NAME = 200
+MAX_TAGLINE = 300
+MAX_CATEGORY = 100
+MAX_DESCRIPTION = 6000
+MAX_PRICING_DETAIL = 500
+MAX_URL = 2000
+
+# A review is "about 60-200 words". Validation allows 200-1600 characters; the decoder is held
+# to a narrower band because constrained decoders overshoot `maxLength` by a few characters.
+REVIEW_MIN_CHARS = 200
+REVIEW_MAX_CHARS = 1600
+DECODE_MIN_CHARS = 300
+DECODE_MAX_CHARS = 1200
+REVIEW_MIN_WORDS = 60
+REVIEW_MAX_WORDS = 200
+
+DEFAULT_SHIP_THRESHOLD = 60
+PANEL_SHIP_PCT = 50
+QUESTION = "Which one should you ship with?"
+
+Verdict = Literal["ship", "skip"]
+PersonaId = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+Score = Annotated[int, Strict(), Field(ge=0, le=100)]
+
+
+def _text(max_length: int, *, required: bool = False) -> Any:
+    return Annotated[
+        str,
+        Strict(),
+        StringConstraints(strip_whitespace=True, min_length=1 if required else 0, max_length=max_length),
+    ]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class Record(BaseModel):
+    """Strict base: unknown keys are errors; computed fields in input are dropped, not trusted."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_derived(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            derived = set(cls.model_computed_fields)
+            if derived & data.keys():
+                data = {k: v for k, v in data.items() if k not in derived}
+        return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Tool input
+
+
+class Pricing(Record):
+    entry: _text(40) = Field(default="", description="free, freemium, paid, open-source, ...")
+    detail: _text(MAX_PRICING_DETAIL) = ""
+
+    @field_validator("entry")
+    @classmethod
+    def _normalize_entry(cls, value: str) -> str:
+        """'Open Source' and 'open-source' are the same entry."""
+        value = "-".join(value.lower().split())
+        if value and not re.fullmatch(r"[a-z0-9][a-z0-9_/+.-]*", value):
+            raise ValueError("use a short word such as free, freemium, paid or open-source")
+        return value
+
+
+class Tool(Record):
+    """One newly launched tool, as its vendor describes it. Every field is untrusted text."""
+
+    name: _text(MAX_NAME, required=True)
+    description: _text(MAX_DESCRIPTION, required=True)
+    tagline: _text(MAX_TAGLINE) = Field(default="", description='The "best for" line.')
+    category: _text(MAX_CATEGORY) = ""
+    pricing: Pricing = Field(default_factory=Pricing)
+    url: _text(MAX_URL) = ""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^\s]+$", value):
+            raise ValueError("must be an http:// or https:// address with no spaces")
+        return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Reviews
+
+
+class Review(Record):
+    """What the model generates for one persona, under the decoding constraint."""
+
+    persona: PersonaId
+    score: Score
+    verdict: Verdict
+    review: Annotated[
+        str, Strict(), StringConstraints(min_length=REVIEW_MIN_CHARS, max_length=REVIEW_MAX_CHARS)
+    ]
+
+
+def review_decoding_schema(persona: str, ship_threshold: int = DEFAULT_SHIP_THRESHOLD) -> dict:
+    """The schema handed to the constrained decoder for one persona.
+
+    Derived from `Review`'s own schema. The persona is a constant, and the object is split on the
+    persona's threshold so that a verdict that disagrees with the score cannot be decoded.
+    """
+    base = Review.model_json_schema()
+    props = base["properties"]
+    props["persona"] = {"const": persona}
+    props["review"] = {"type": "string", "minLength": DECODE_MIN_CHARS, "maxLength": DECODE_MAX_CHARS}
+
+    def branch(verdict: str, lo: int, hi: int) -> dict:
+        p = dict(props)
+        p["score"] = {"type": "integer", "minimum": lo, "maximum": hi}
+        p["verdict"] = {"const": verdict}
+        return {
+            "type": "object",
+            "properties": p,
+            "required": base["required"],
+            "additionalProperties": False,
+        }
+
+    branches = []
+    if ship_threshold <= 100:
+        branches.append(branch("ship", max(ship_threshold, 0), 100))
+    if ship_threshold > 0:
+        branches.append(branch("skip", 0, min(ship_threshold, 101) - 1))
+    return branches[0] if len(branches) == 1 else {"anyOf": branches}
+
+
+class Sampling(Record):
+    temperature: float
+    top_p: float
+    max_tokens: int
+    seed: int | None = None
+
+
+class Provenance(Record):
+    """Where a review came from, enough to reproduce it and to know when it is stale."""
+
+    profile: str
+    model: str
+    engine: str
+    persona_digest: str
+    prompt_digest: str
+    schema_digest: str
+    cache_key: str
+    ship_threshold: Annotated[int, Field(ge=0, le=101)] = DEFAULT_SHIP_THRESHOLD
+    sampling: Sampling
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_s: float | None = None
+    finish_reason: str | None = None
+    attempts: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewEntry(Review):
+    """A review as stored in a panel: the generated fields plus where they came from."""
+
+    provenance: Provenance
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def flags(self) -> list[str]:
+        """Problems a reader must see; recomputed from the fields, never read from the file."""
+        flags = []
+        expected = "ship" if self.score >= self.provenance.ship_threshold else "skip"
+        if self.verdict != expected:
+            flags.append(
+                f"verdict-disagrees: score {self.score} with threshold "
+                f"{self.provenance.ship_threshold} means {expected}"
+            )
+        words = len(self.review.split())
+        if words < REVIEW_MIN_WORDS:
+            flags.append(f"short: {words} words (aim for {REVIEW_MIN_WORDS}-{REVIEW_MAX_WORDS})")
+        elif words > REVIEW_MAX_WORDS:
+            flags.append(f"long: {words} words (aim for {REVIEW_MIN_WORDS}-{REVIEW_MAX_WORDS})")
+        return flags
+
+    @property
+    def contradicts(self) -> bool:
+        return any(f.startswith("verdict-disagrees") for f in self.flags)
+
+
+class ReviewFailure(Record):
+    """A persona whose review could not be produced, and why."""
+
+    persona: PersonaId
+    reason: str
+    provenance: Provenance | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Panels and comparisons
+
+
+class PanelSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ship: int
+    skip: int
+    failed: int
+    ship_pct: int | None
+    verdict: Verdict | None
+    mean_score: float | None
+    complete: bool
+
+
+def summarize(reviews: list[ReviewEntry], failed: int) -> PanelSummary:
+    ship = sum(r.verdict == "ship" for r in reviews)
+    n = len(reviews)
+    pct = math.floor(100 * ship / n + 0.5) if n else None
+    return PanelSummary(
+        ship=ship,
+        skip=n - ship,
+        failed=failed,
+        ship_pct=pct,
+        verdict=None if pct is None else ("ship" if pct >= PANEL_SHIP_PCT else "skip"),
+        mean_score=round(sum(r.score for r in reviews) / n, 1) if n else None,
+        complete=failed == 0 and n > 0,
+    )
+
+
+class ToolPanel(Record):
+    """One tool reviewed by every persona. Reused by every comparison the tool appears in."""
+
+    kind: Literal["panel"] = "panel"
+    schema_version: Literal[1] = SCHEMA_VERSION
+    tool: Tool
+    reviews: list[ReviewEntry] = Field(default_factory=list)
+    failures: list[ReviewFailure] = Field(default_factory=list)
+    status: Literal["draft", "published"] = "draft"
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    checksum: str | None = Field(
+        default=None,
+        description="Written by panel; if the file no longer matches it, a person edited it.",
+    )
+
+    @model_validator(mode="after")
+    def _one_entry_per_persona(self) -> ToolPanel:
+        seen = [r.persona for r in self.reviews] + [f.persona for f in self.failures]
+        dupes = sorted({p for p in seen if seen.count(p) > 1})
+        if dupes:
+            raise ValueError(f"persona listed more than once: {', '.join(dupes)}")
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> PanelSummary:
+        return summarize(self.reviews, len(self.failures))
+
+    def review_for(self, persona: str) -> ReviewEntry | None:
+        return next((r for r in self.reviews if r.persona == persona), None)
+
+
+class CommunityVotes(Record):
+    ship: Annotated[int, Strict(), Field(ge=0)] = 0
+    skip: Annotated[int, Strict(), Field(ge=0)] = 0
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["ship-with", "split", "neither"]
+    winner: str | None
+    reason: str
+
+
+def decide(panels: list[ToolPanel]) -> Decision:
+    """Pick the tool to ship with: highest ship %, then highest mean score; a tie is a split."""
+
+    def key(p: ToolPanel) -> tuple[int, float]:
+        s = p.summary
+        return (
+            s.ship_pct if s.ship_pct is not None else -1,
+            s.mean_score if s.mean_score is not None else -1.0,
+        )
+
+    ranked = sorted(panels, key=key, reverse=True)
+    best = ranked[0]
+    bs = best.summary
+    if bs.ship_pct is None or bs.verdict != "ship":
+        return Decision(outcome="neither", winner=None, reason="No tool has a panel majority for ship.")
+    if len(ranked) > 1 and key(ranked[1]) == key(best):
+        tied = [p.tool.name for p in ranked if key(p) == key(best)]
+        return Decision(
+            outcome="split",
+            winner=None,
+            reason=f"{' and '.join(tied)} tie at {bs.ship_pct}% ship and mean score {bs.mean_score}.",
+        )
+    runner = ranked[1].summary if len(ranked) > 1 else None
+    if runner is not None and runner.ship_pct == bs.ship_pct:
+        why = f"same ship share ({bs.ship_pct}%), higher mean score ({bs.mean_score} vs {runner.mean_score})"
+    else:
+        why = f"highest ship share ({bs.ship_pct}%)"
+    return Decision(outcome="ship-with", winner=best.tool.name, reason=f"{best.tool.name}: {why}.")
+
+
+class Comparison(Record):
+    """Two or more tool panels side by side: "A vs B: which one should you ship with?"."""
+
+    kind: Literal["comparison"] = "comparison"
+    schema_version: Literal[1] = SCHEMA_VERSION
+    panels: Annotated[list[ToolPanel], Field(min_length=2)]
+    community: dict[str, CommunityVotes] = Field(
+        default_factory=dict, description="Reader votes per tool name; empty until votes arrive."
+    )
+    status: Literal["draft", "published"] = "draft"
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    checksum: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def title(self) -> str:
+        return " vs ".join(p.tool.name for p in self.panels)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def question(self) -> str:
+        return QUESTION
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def decision(self) -> Decision:
+        return decide(self.panels)
+
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "tool": Tool,
+    "review": Review,
+    "panel": ToolPanel,
+    "comparison": Comparison,
+}
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def json_schema(name: str) -> dict:
+    """The published JSON Schema of a record type, describing the files as written."""
+    model = SCHEMAS[name]
+    mode: Literal["validation", "serialization"] = (
+        "validation" if name in ("tool", "review") else "serialization"
+    )
+    schema = model.model_json_schema(mode=mode)
+    return {"$schema": SCHEMA_DIALECT, "$id": f"urn:panel:{name}:v{SCHEMA_VERSION}", **schema}

@@ -1,0 +1,64 @@
+"""What one command works with: the models file, profiles, personas, prompts and outputs folder.
+
+Resolved from the command-line options and the working directory, once, before any work, so
+configuration errors stop a command before it writes anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from panel.config import ModelsFile, load_models
+from panel.panel import Events, PanelRunner
+from panel.personas import Persona, load_personas, select
+from panel.prompts import Prompts
+from panel.store import Outputs, outputs_root
+
+
+@dataclass
+class Session:
+    models_path: Path
+    models: ModelsFile
+    profile_name: str | None
+    personas: list[Persona]
+    prompts: Prompts
+    outputs: Outputs
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        models_file: Path | None = None,
+        model: str | None = None,
+        out: Path | None = None,
+        persona_ids: list[str] | None = None,
+    ) -> Session:
+        models_path, models = load_models(models_file)
+        return cls(
+            models_path=models_path,
+            models=models,
+            profile_name=model,
+            personas=select(load_personas(), persona_ids),
+            prompts=Prompts(),
+            outputs=Outputs(outputs_root(out)),
+        )
+
+    @property
+    def persona_names(self) -> dict[str, str]:
+        return {p.id: p.name for p in self.personas}
+
+    def runner(
+        self, events: Events | None = None, *, fresh: bool = False, force: bool = False
+    ) -> PanelRunner:
+        return PanelRunner(
+            personas=self.personas,
+            prompts=self.prompts,
+            models=self.models,
+            models_path=self.models_path,
+            profile_name=self.profile_name,
+            outputs=self.outputs,
+            fresh=fresh,
+            force=force,
+            events=events,
+        )

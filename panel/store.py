@@ -1,0 +1,149 @@
+"""The outputs/ layout, safe file names, atomic writes, and spotting records a person edited.
+
+Every record is written with a checksum of its own content. When the file on disk no longer
+matches its checksum, a person changed it, and the pipeline leaves it alone unless forced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from panel.errors import InputError
+from panel.loading import describe_validation_error, read_text
+
+OUTPUTS_ENV = "PANEL_OUTPUTS"
+SLUG_MAX = 60
+_RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
+_CLEAN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+M = TypeVar("M", bound=BaseModel)
+
+
+def slugify(name: str) -> str:
+    """A file-name-safe slug for any tool name: never empty, never a path, at most ~70 chars.
+
+    Clean names map to themselves (lower-cased). Anything that had to change (non-ASCII,
+    punctuation, path tricks, length, reserved device names) gets a short hash of the original
+    name appended, so two different names never share a slug.
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:SLUG_MAX].strip("-")
+    if base == name.lower() and _CLEAN.fullmatch(base) and base not in _RESERVED:
+        return base
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{base}-{digest}" if base else f"tool-{digest}"
+
+
+def outputs_root(explicit: Path | None = None) -> Path:
+    if explicit is not None:
+        return explicit
+    return Path(os.environ.get(OUTPUTS_ENV) or Path.cwd() / "outputs")
+
+
+@dataclass(frozen=True)
+class Outputs:
+    root: Path
+
+    @property
+    def panels(self) -> Path:
+        return self.root / "panels"
+
+    @property
+    def comparisons(self) -> Path:
+        return self.root / "comparisons"
+
+    def panel_path(self, tool_name: str) -> Path:
+        return self._inside(self.panels / f"{slugify(tool_name)}.json")
+
+    def comparison_path(self, tool_names: list[str]) -> Path:
+        stem = "-vs-".join(slugify(n) for n in tool_names)
+        if len(stem) > 200:
+            tail = _digest_text("|".join(tool_names))[:8]
+            stem = f"{slugify(tool_names[0])}-vs-{len(tool_names) - 1}-more-{tail}"
+        return self._inside(self.comparisons / f"{stem}.json")
+
+    def _inside(self, path: Path) -> Path:
+        """Belt and braces: whatever slugify returns, the path stays under the outputs root."""
+        root = self.root.resolve()
+        resolved = path.resolve()
+        if root not in resolved.parents:
+            raise InputError(f"refusing to write outside {root}", where=path)
+        return path
+
+
+def _digest_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def checksum(data: dict[str, Any]) -> str:
+    """Digest of a record's content, excluding its own checksum field."""
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    return "sha256:" + _digest_text(
+        json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    )
+
+
+def dump_record(record: BaseModel) -> bytes:
+    data = record.model_dump(mode="json")
+    data["checksum"] = checksum(data)
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temp file in the same folder, fsync, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[M]):
+    record: M
+    edited: bool  # the file differs from what panel last wrote
+
+
+def load_record(path: Path, model: type[M]) -> Loaded[M]:
+    text = read_text(path, max_bytes=20_000_000)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}",
+            where=path,
+            hint="fix the file or move it away; panel will not overwrite it",
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object", where=path)
+    try:
+        record = model.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(
+            describe_validation_error(exc), where=path, hint="run `panel validate` on it for every problem"
+        ) from None
+    return Loaded(record=record, edited=data.get("checksum") != checksum(data))
+
+
+def write_record(path: Path, record: BaseModel) -> None:
+    atomic_write(path, dump_record(record))

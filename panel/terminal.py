@@ -1,0 +1,188 @@
+"""Everything the terminal shows: scorecards, decision tables, progress, and a clean stdout for --json."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterator
+from typing import IO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from panel.panel import PanelOutcome
+from panel.records import Comparison, Tool, ToolPanel
+
+err = Console(stderr=True, highlight=False)
+
+
+def panel_line(panel: ToolPanel) -> str:
+    """'Ship · 3 ship / 1 skip · 75%' (plus failures and mean), as on the published pages."""
+    s = panel.summary
+    if s.verdict is None:
+        return f"No verdict · {s.failed} failed"
+    line = f"{s.verdict.capitalize()} · {s.ship} ship / {s.skip} skip · {s.ship_pct}%"
+    if s.mean_score is not None:
+        line += f" · mean {s.mean_score:g}"
+    if s.failed:
+        line += f" · {s.failed} failed"
+    return line
+
+
+def _first_words(text: str, n: int = 16) -> str:
+    words = text.split()
+    return " ".join(words[:n]) + (" …" if len(words) > n else "")
+
+
+def scorecard(panel: ToolPanel, names: dict[str, str]) -> Table:
+    table = Table(
+        title=Text(f"{panel.tool.name} · {panel_line(panel)}", style="bold"),
+        title_justify="left",
+        expand=False,
+    )
+    table.add_column("Persona", no_wrap=True)
+    table.add_column("Score", justify="right", no_wrap=True)
+    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Review", overflow="fold", max_width=72)
+    for r in panel.reviews:
+        verdict = Text(r.verdict, style="green" if r.verdict == "ship" else "red")
+        body = Text(_first_words(r.review))
+        for flag in r.flags:
+            body.append(f"\n⚠ {flag}", style="yellow" if not flag.startswith("verdict") else "bold red")
+        table.add_row(names.get(r.persona, r.persona), f"{r.score}/100", verdict, body)
+    for f in panel.failures:
+        table.add_row(names.get(f.persona, f.persona), "—", Text("failed", style="bold red"), Text(f.reason))
+    return table
+
+
+def _community(comparison: Comparison, tool: Tool) -> str:
+    votes = comparison.community.get(tool.name)
+    if votes is None or votes.ship + votes.skip == 0:
+        return "No community votes yet"
+    return f"{votes.ship} ship / {votes.skip} skip"
+
+
+def decision_table(comparison: Comparison) -> Table:
+    table = Table(
+        title=Text(f"{comparison.title}: {comparison.question}", style="bold"), title_justify="left"
+    )
+    table.add_column("Decision", style="bold", no_wrap=True)
+    for panel in comparison.panels:
+        table.add_column(panel.tool.name, overflow="fold", max_width=48)
+    rows = [
+        ("Panel verdict", lambda p: Text(panel_line(p))),
+        ("Community", lambda p: Text(_community(comparison, p.tool))),
+        (
+            "Pricing",
+            lambda p: Text(" · ".join(x for x in (p.tool.pricing.entry, p.tool.pricing.detail) if x) or "—"),
+        ),
+        ("Best for", lambda p: Text(p.tool.tagline or "—")),
+        ("Category", lambda p: Text(p.tool.category or "—")),
+    ]
+    for label, cell in rows:
+        table.add_row(label, *[cell(p) for p in comparison.panels])
+    d = comparison.decision
+    table.caption = {
+        "ship-with": f"Ship with {d.winner}. {d.reason}",
+        "split": f"Split decision. {d.reason}",
+        "neither": f"Ship with neither. {d.reason}",
+    }[d.outcome]
+    table.caption_justify = "left"
+    return table
+
+
+class ProgressEvents:
+    """Progress for long runs: a live bar on a terminal, plain lines otherwise (cron logs)."""
+
+    def __init__(self, console: Console = err, names: dict[str, str] | None = None):
+        self.console = console
+        self.names = names or {}
+        self.live = console.is_terminal
+        self.progress: Progress | None = None
+        self.task = None
+        self.total = 0
+        self.done = 0
+        self.failed = 0
+        self.started = time.monotonic()
+
+    def say(self, message: str) -> None:
+        self.console.print(f"[dim]·[/dim] {message}")
+
+    def planned(self, jobs: int, reused: int) -> None:
+        self.total = jobs
+        if reused:
+            self.say(f"Reusing {reused} up-to-date review(s) from earlier runs")
+        if jobs and self.live:
+            self.progress = Progress(
+                SpinnerColumn(),
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[failed]} failed"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("Reviewing", total=jobs, failed=0)
+        elif jobs:
+            self.say(f"Generating {jobs} review(s)")
+
+    def reviewed(self, tool: Tool, persona: str, ok: bool, detail: str) -> None:
+        self.done += 1
+        self.failed += not ok
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, advance=1, failed=self.failed)
+        else:
+            state = "ok" if ok else "FAILED"
+            who = self.names.get(persona, persona)
+            self.console.print(
+                f"[{self.done}/{self.total}] {tool.name} · {who}: {state} · {detail}",
+                markup=False,
+                highlight=False,
+            )
+
+    def panel_done(self, outcome: PanelOutcome) -> None:
+        pass
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+@contextlib.contextmanager
+def json_stdout(enabled: bool) -> Iterator[IO[str]]:
+    """With --json, stdout carries the JSON and nothing else.
+
+    File descriptor 1 is pointed at stderr for the duration, so that anything else that prints
+    (vLLM's logs, its worker processes, progress bars) lands on stderr; the JSON is written to a
+    saved copy of the real stdout.
+    """
+    if not enabled:
+        yield sys.stdout
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    real = os.fdopen(saved, "w", encoding="utf-8", closefd=True)
+    try:
+        yield real
+    finally:
+        sys.stdout.flush()
+        real.flush()
+        os.dup2(real.fileno(), 1)
+        real.close()

@@ -1,0 +1,190 @@
+"""The engine boundary, against real engines on the tiny random-weight model.
+
+Constrained decoding must give schema-valid reviews even from random weights: every reply
+parses, validates, names the right persona and carries a verdict that agrees with its score.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from panel.config import Profile
+from panel.engines import ENGINES, GenRequest, create_engine
+from panel.engines.server import build_payload
+from panel.errors import EngineError
+from panel.panel import generate_with_retry, parse_review
+from panel.personas import load_personas
+from panel.prompts import Prompts
+from panel.records import Tool, review_decoding_schema
+
+from conftest import SERVER_NAME, VLLMServer, tiny_profiles
+
+TOOL = Tool(name="Quillstack", description="Builds API reference docs from OpenAPI files and type hints.")
+
+
+def profile(tiny_model: Path, name: str, server: VLLMServer | None = None, **changes) -> Profile:
+    data = tiny_profiles(tiny_model, server.base_url if server else None)["models"][name]
+    return Profile(name=name, **{**data, **changes})
+
+
+def review_requests(form: str, thresholds: dict[str, int] | None = None) -> list[tuple[object, GenRequest]]:
+    prompts = Prompts()
+    out = []
+    for persona in load_personas():
+        threshold = (thresholds or {}).get(persona.id, persona.ship_threshold)
+        persona = persona.model_copy(update={"ship_threshold": threshold})
+        schema = review_decoding_schema(persona.id, threshold)
+        out.append(
+            (
+                persona,
+                GenRequest(
+                    key=persona.id,
+                    prompt=prompts.render(form, persona, TOOL),
+                    schema=schema,
+                    max_tokens=1024,
+                ),
+            )
+        )
+    return out
+
+
+async def collect(engine, requests):
+    try:
+        return [r async for r in generate_with_retry(engine, _aiter(requests))]
+    finally:
+        await engine.close()
+
+
+async def _aiter(items):
+    for item in items:
+        yield item
+
+
+def assert_valid_reviews(engine_profile: Profile, form: str = "completion") -> None:
+    """Four personas (one with a non-default threshold); every reply is a valid, consistent review."""
+    pairs = review_requests(form, thresholds={"skeptic": 75})
+    engine = create_engine(engine_profile)
+    results = asyncio.run(collect(engine, [r for _, r in pairs]))
+    assert len(results) == len(pairs)
+    by_key = {r.request.key: r for r in results}
+    for persona, request in pairs:
+        result = by_key[request.key]
+        assert result.error is None, result.error
+        assert result.finish_reason == "stop"
+        assert result.completion_tokens and result.completion_tokens > 10
+        assert result.prompt_tokens and result.prompt_tokens > 100
+        jsonschema.validate(json.loads(result.text, strict=False), request.schema)
+        review = parse_review(result.text, persona)
+        assert 0 <= review.score <= 100
+        assert review.verdict == ("ship" if review.score >= persona.ship_threshold else "skip")
+
+
+def test_engine_registry_is_a_plain_dict():
+    assert set(ENGINES) == {"vllm-server", "vllm-offline", "transformers"}
+
+
+def test_server_payload_completion_form():
+    p = Profile(
+        name="s",
+        engine="vllm-server",
+        model="org/model",
+        served_model_name="m",
+        base_url="http://h/v1",
+        prompt_format="completion",
+        temperature=0.3,
+        top_p=0.8,
+        api_key_env="SECRET_ENV",
+        options={"sampling": {"repetition_penalty": 1.1}},
+    )
+    (_, request), *_ = review_requests("completion")
+    path, body = build_payload(p, request)
+    assert path == "/completions"
+    assert body["model"] == "m" and body["prompt"] == request.prompt.text
+    assert body["structured_outputs"] == {"json": request.schema}
+    assert body["max_tokens"] == 1024 and body["temperature"] == 0.3 and body["top_p"] == 0.8
+    assert body["repetition_penalty"] == 1.1
+    assert "seed" not in body  # only sent when the profile sets one
+    assert "SECRET_ENV" not in json.dumps(body)
+
+
+def test_server_payload_chat_form_with_seed():
+    p = Profile(name="s", engine="vllm-server", model="m", base_url="http://h/v1", seed=5)
+    (_, request), *_ = review_requests("chat")
+    path, body = build_payload(p, request)
+    assert path == "/chat/completions" and body["seed"] == 5
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+    assert "prompt" not in body
+
+
+@pytest.mark.engine
+def test_transformers_engine_gives_valid_reviews(tiny_model: Path):
+    assert_valid_reviews(profile(tiny_model, "tiny-hf"))
+
+
+@pytest.mark.engine
+def test_transformers_engine_chat_form_and_check(tiny_model: Path):
+    assert_valid_reviews(profile(tiny_model, "tiny-hf", prompt_format="chat"), form="chat")
+    engine = create_engine(profile(tiny_model, "tiny-hf"))
+    assert "structured output works" in asyncio.run(engine.check())
+
+
+@pytest.mark.engine
+def test_transformers_engine_reports_truncation(tiny_model: Path):
+    (_, request), *_ = review_requests("completion")
+    small = GenRequest(key="k", prompt=request.prompt, schema=request.schema, max_tokens=20)
+    engine = create_engine(profile(tiny_model, "tiny-hf"))
+    results = asyncio.run(collect(engine, [small]))
+    assert [r.finish_reason for r in results] == ["length"]
+    assert results[0].request.attempt == 2 and results[0].request.max_tokens == 40  # retried once, doubled
+
+
+@pytest.mark.server
+def test_vllm_server_gives_valid_reviews(tiny_model: Path, vllm_server: VLLMServer):
+    assert_valid_reviews(profile(tiny_model, "tiny-server", vllm_server))
+    assert_valid_reviews(profile(tiny_model, "tiny-server", vllm_server, prompt_format="chat"), form="chat")
+
+
+@pytest.mark.server
+def test_vllm_server_check_and_truncation(tiny_model: Path, vllm_server: VLLMServer):
+    p = profile(tiny_model, "tiny-server", vllm_server)
+    engine = create_engine(p)
+
+    async def go():
+        await engine.preflight()
+        report = await engine.check()
+        (_, request), *_ = review_requests("completion")
+        small = GenRequest(key="k", prompt=request.prompt, schema=request.schema, max_tokens=16)
+        results = [r async for r in generate_with_retry(engine, _aiter([small]))]
+        await engine.close()
+        return report, results
+
+    report, results = asyncio.run(go())
+    assert "structured output works" in report
+    assert results[0].finish_reason == "length" and results[0].request.max_tokens == 32
+
+
+@pytest.mark.server
+def test_vllm_server_preflight_errors(tiny_model: Path, vllm_server: VLLMServer):
+    wrong_name = create_engine(profile(tiny_model, "tiny-server", vllm_server, served_model_name="nope"))
+    with pytest.raises(EngineError, match=f"does not serve model 'nope'.*{SERVER_NAME}"):
+        asyncio.run(wrong_name.preflight())
+    from conftest import free_port
+
+    dead = create_engine(
+        profile(
+            tiny_model, "tiny-server", vllm_server, base_url=f"http://127.0.0.1:{free_port()}/v1", retries=1
+        )
+    )
+    with pytest.raises(EngineError, match="cannot reach the vLLM server"):
+        asyncio.run(dead.preflight())
+
+
+@pytest.mark.engine
+def test_vllm_offline_gives_valid_reviews(tiny_model: Path):
+    pytest.importorskip("vllm")
+    assert_valid_reviews(profile(tiny_model, "tiny-offline"))

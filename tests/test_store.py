@@ -1,0 +1,109 @@
+"""outputs/ layout: slugs that stay inside, atomic writes, edit detection."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from panel.errors import InputError
+from panel.records import Tool, ToolPanel
+from panel.store import Outputs, atomic_write, load_record, slugify, write_record
+
+HOSTILE = [
+    "../../etc/passwd",
+    "/etc/passwd",
+    "..",
+    ".",
+    "a/../../b",
+    "C:\\Windows\\system32",
+    "nul\x00byte",
+    "CON",
+    "aux",
+    "lpt1",
+    "x" * 10_000,
+    "",
+    "   ",
+    "🚀🚀🚀",
+    "数据库工具",
+    "Ünïcödé Tööl",
+    ".hidden",
+    "-rf",
+    "name\nwith\nnewlines",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_names_stay_inside_outputs(tmp_path: Path, name: str):
+    slug = slugify(name)
+    assert slug and len(slug) <= 70
+    assert all(c.isascii() and (c.isalnum() or c == "-") for c in slug)
+    assert not slug.startswith("-") and slug.lower() not in {"con", "aux", "nul", "lpt1"}
+    out = Outputs(tmp_path / "outputs")
+    path = out.panel_path(name)
+    assert path.parent == out.panels
+    atomic_write(path, b"{}")
+    assert path.resolve().is_relative_to((tmp_path / "outputs").resolve())
+
+
+def test_clean_names_keep_readable_slugs():
+    assert slugify("Quillstack") == "quillstack"
+    assert slugify("mistral-medium-3") == "mistral-medium-3"
+    assert slugify("Mistral Medium 3").startswith("mistral-medium-3-")
+
+
+def test_different_names_never_share_a_slug():
+    names = ["Foo Bar", "foo-bar", "foo_bar", "FOO BAR", "foo bar", "数据库", "数据", "x" * 300, "x" * 301]
+    slugs = {slugify(n) for n in names}
+    assert len(slugs) == len(names)
+    assert slugify("foo-bar") == "foo-bar"
+
+
+def test_comparison_path(tmp_path: Path):
+    out = Outputs(tmp_path)
+    assert out.comparison_path(["Quillstack", "Ledgerlight"]).name == "quillstack-vs-ledgerlight.json"
+    long = out.comparison_path(["y" * 150, "z" * 150, "w" * 150])
+    assert len(long.name) < 255 and long.parent == out.comparisons
+
+
+def test_atomic_write_leaves_no_temp_files(tmp_path: Path):
+    target = tmp_path / "a" / "b.json"
+    atomic_write(target, b"one")
+    atomic_write(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert os.listdir(target.parent) == ["b.json"]
+
+
+def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    target = tmp_path / "r.json"
+    atomic_write(target, b"old")
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        atomic_write(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["r.json"]
+
+
+def test_edits_are_detected_but_whitespace_is_not_an_edit(tmp_path: Path):
+    path = tmp_path / "p.json"
+    write_record(path, ToolPanel(tool=Tool(name="A", description="d")))
+    assert not load_record(path, ToolPanel).edited
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps(data, indent=4))  # reformatted, same content
+    assert not load_record(path, ToolPanel).edited
+    data["tool"]["description"] = "edited by a person"
+    path.write_text(json.dumps(data, indent=2))
+    assert load_record(path, ToolPanel).edited
+
+
+def test_broken_record_is_one_clear_error(tmp_path: Path):
+    path = tmp_path / "p.json"
+    path.write_text('{"kind": "panel",')
+    with pytest.raises(InputError, match=r"p\.json: line 1 column \d+: invalid JSON"):
+        load_record(path, ToolPanel)
