@@ -15,15 +15,18 @@ from rich.console import Console
 from rich.table import Table
 
 from panel import records, terminal
+from panel.batch import run_batch
 from panel.compare import save_comparison
 from panel.config import get_profile, load_models
 from panel.engines import create_engine
 from panel.errors import PanelError
+from panel.feeds import count_rows
 from panel.panel import PanelOutcome
 from panel.personas import load_personas
 from panel.records import json_schema
+from panel.runs import RunFolder, new_run_id
 from panel.session import Session
-from panel.store import dump_record
+from panel.store import dump_record, sweep_temp_files
 from panel.tools import load_tools
 
 os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
@@ -96,6 +99,7 @@ def _report(written: list[tuple[Path, str]], console: Console) -> None:
 
 
 def _run_panels(session: Session, tools: list, fresh: bool, force: bool) -> list[PanelOutcome]:
+    sweep_temp_files(session.outputs.root)
     events = terminal.ProgressEvents(names=session.persona_names)
     try:
         return asyncio.run(session.runner(events, fresh=fresh, force=force).run(tools))
@@ -174,6 +178,57 @@ def compare(
             console.print(terminal.decision_table(result.comparison))
         _report([(o.path, o.status) for o in outcomes] + [(result.path, result.status)], console)
     raise typer.Exit(1 if any(o.panel.failures for o in outcomes) else 0)
+
+
+@app.command()
+def batch(
+    feed: Annotated[
+        Path,
+        typer.Argument(
+            help="A .jsonl file (one tool per line), a .csv file (header: name, description, tagline, "
+            "category, pricing_entry, pricing_detail, url) or a folder of tool files."
+        ),
+    ],
+    model: ModelOpt = None,
+    models_file: ModelsFileOpt = None,
+    out: OutOpt = None,
+    persona: PersonaOpt = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option("--concurrency", "-c", min=1, help="Requests in flight (default: the profile's)."),
+    ] = None,
+    run_id: Annotated[
+        str | None, typer.Option("--run-id", help="Name of the run folder (default: time and feed name).")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Only the first N rows of the feed.")
+    ] = None,
+    fresh: FreshOpt = False,
+    force: ForceOpt = False,
+) -> None:
+    """Score every tool in a feed; safe to interrupt and cheap to re-run.
+
+    Each tool's panel goes where `panel review` writes it. Re-running the same command after a
+    crash or Ctrl-C continues where it stopped: up-to-date panels cost no request, and a panel
+    with some personas done runs only the missing ones. Bad rows are skipped and listed in
+    `outputs/runs/RUN_ID/errors.jsonl` with their line numbers; `manifest.json` beside it holds
+    counts, timings and token totals.
+
+    Exit codes: 0 all done; 1 some rows or reviews failed, or the server stopped answering
+    (re-run to resume); 2 the feed can't be read or the profile is unusable.
+    """
+    session = Session.open(
+        models_file=models_file, model=model, out=out, persona_ids=persona, concurrency=concurrency
+    )
+    run = RunFolder(session.outputs, run_id or new_run_id(feed))
+    sweep_temp_files(session.outputs.root)
+    progress = terminal.BatchProgress(count_rows(feed) if feed.exists() else None)
+    try:
+        result = asyncio.run(run_batch(session, feed, run, progress, limit=limit))
+    finally:
+        progress.stop()
+    Console(highlight=False).print(terminal.batch_summary(result.manifest, str(run.path)))
+    raise typer.Exit(result.exit_code)
 
 
 @app.command()

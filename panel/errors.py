@@ -36,5 +36,5 @@ class EngineError(PanelError):
     """The model engine cannot be used: unreachable server, missing package, no structured output."""
 
 
-class RecordEditedError(PanelError):
-    """A record was edited by a person; the pipeline will not overwrite it without --force."""
+class EngineUnavailable(EngineError):
+    """The server cannot be reached or stopped answering: worth retrying later, work resumes."""

@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -111,13 +111,18 @@ class PanelOutcome:
     generated: int = 0
     reused: int = 0
     failures: list[ReviewFailure] = field(default_factory=list)
+    prompt_tokens: int = 0  # spent in this run, failed attempts included
+    completion_tokens: int = 0
 
 
 class Events(Protocol):
     """What a runner reports while it works; the CLI draws progress from these."""
 
     def say(self, message: str) -> None: ...
-    def planned(self, jobs: int, reused: int) -> None: ...
+    def planned(self, jobs: int, reused: int) -> None:
+        """One tool is planned: `jobs` reviews to generate, `reused` kept from earlier runs."""
+        ...
+
     def reviewed(self, tool: Tool, persona: str, ok: bool, detail: str) -> None: ...
     def panel_done(self, outcome: PanelOutcome) -> None: ...
 
@@ -143,6 +148,7 @@ class EnginePool:
         self.say = say
         self.engines: dict[str, Engine] = {}
         self._lock = asyncio.Lock()
+        self._closed_requests = 0
 
     async def get(self, profile: Profile) -> Engine:
         async with self._lock:
@@ -156,10 +162,12 @@ class EnginePool:
 
     @property
     def requests_sent(self) -> int:
-        return sum(e.requests_sent for e in self.engines.values())
+        """Model requests sent by every engine this pool has run, closed ones included."""
+        return self._closed_requests + sum(e.requests_sent for e in self.engines.values())
 
     async def close(self) -> None:
         for engine in self.engines.values():
+            self._closed_requests += engine.requests_sent
             await engine.close()
         self.engines.clear()
 
@@ -321,6 +329,9 @@ class PanelRunner:
             updated_at=utcnow(),
         )
         write_record(plan.path, panel)
+        spent = [e.provenance for e in plan.done.values()] + [
+            f.provenance for f in plan.failed.values() if f.provenance is not None
+        ]
         return PanelOutcome(
             plan.tool,
             plan.path,
@@ -329,69 +340,108 @@ class PanelRunner:
             generated=len(plan.done),
             reused=len(plan.keep),
             failures=list(panel.failures),
+            prompt_tokens=sum(p.prompt_tokens or 0 for p in spent),
+            completion_tokens=sum(p.completion_tokens or 0 for p in spent),
         )
 
     # -- running -----------------------------------------------------------------------------
 
-    async def _generate(self, jobs: list[Job]) -> AsyncIterator[tuple[Job, GenResult]]:
-        """Run every job on its profile's engine, all profiles at once; yield as results land."""
-        by_profile: dict[str, list[Job]] = {}
-        for job in jobs:
-            by_profile.setdefault(job.profile.name, []).append(job)
-        results: asyncio.Queue[tuple[Job, GenResult] | BaseException | None] = asyncio.Queue()
+    async def stream(
+        self, tools: Iterable[Tool] | AsyncIterable[Tool], *, abort_on_engine_error: bool = True
+    ) -> AsyncIterator[PanelOutcome]:
+        """Review tools as they come and yield each panel as soon as it is complete.
 
-        async def worker(group: list[Job]) -> None:
-            lookup = {j.request.key: j for j in group}
+        Tools are planned lazily and every profile's engine pulls requests only when it has room,
+        so the number of tools open at once stays bounded however long the input is. Requests of
+        many tools (all personas) are in flight together, up to each profile's concurrency.
+        """
+        outcomes: asyncio.Queue[PanelOutcome | BaseException | None] = asyncio.Queue()
+        queues: dict[str, asyncio.Queue[Job | None]] = {}
+        workers: list[asyncio.Task[None]] = []
+        open_plans: dict[Path, Plan] = {}
+
+        async def worker(profile: Profile, queue: asyncio.Queue[Job | None]) -> None:
+            lookup: dict[str, Job] = {}
 
             async def source() -> AsyncIterator[GenRequest]:
-                for j in group:
-                    yield j.request
+                while (job := await queue.get()) is not None:
+                    lookup[job.request.key] = job
+                    yield job.request
 
             try:
-                engine = await self.pool.get(group[0].profile)
+                engine = await self.pool.get(profile)
                 async for result in generate_with_retry(engine, source()):
-                    await results.put((lookup[result.request.key], result))
-                await results.put(None)
-            except BaseException as exc:  # noqa: BLE001 - handed to the consumer below
-                await results.put(exc)
-
-        tasks = [asyncio.create_task(worker(group)) for group in by_profile.values()]
-        try:
-            remaining = len(tasks)
-            while remaining:
-                item = await results.get()
-                if item is None:
-                    remaining -= 1
-                elif isinstance(item, BaseException):
-                    raise item
-                else:
-                    yield item
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def run(self, tools: Iterable[Tool]) -> list[PanelOutcome]:
-        plans = [self.plan(i, tool) for i, tool in enumerate(tools)]
-        names = [p.path for p in plans]
-        if len(set(names)) != len(names):
-            dupe = next(p for p in plans if names.count(p.path) > 1)
-            raise PanelError(f"the tool {dupe.tool.name!r} is given twice", where=dupe.path)
-        jobs = [job for plan in plans for job in plan.jobs]
-        self.events.planned(len(jobs), sum(len(p.keep) for p in plans))
-        outcomes: dict[int, PanelOutcome] = {}
-        try:
-            for plan in plans:
-                if not plan.jobs:
-                    outcomes[plan.index] = self.finish(plan)
-                    self.events.panel_done(outcomes[plan.index])
-            if jobs:
-                async for job, result in self._generate(jobs):
+                    job = lookup.pop(result.request.key)
                     ok, detail = self._record(job, result)
                     self.events.reviewed(job.plan.tool, job.persona.id, ok, detail)
                     if job.plan.finished:
-                        outcomes[job.plan.index] = self.finish(job.plan)
-                        self.events.panel_done(outcomes[job.plan.index])
+                        open_plans.pop(job.plan.path, None)
+                        await outcomes.put(self.finish(job.plan))
+            except BaseException as exc:  # the consumer raises it, which stops the rest
+                await outcomes.put(exc)
+                raise
+
+        def queue_for(profile: Profile) -> asyncio.Queue[Job | None]:
+            if profile.name not in queues:
+                queues[profile.name] = asyncio.Queue(maxsize=profile.concurrency)
+                workers.append(asyncio.create_task(worker(profile, queues[profile.name])))
+            return queues[profile.name]
+
+        async def produce() -> None:
+            index = 0
+            async for tool in _aiter(tools):
+                plan = self.plan(index, tool)
+                index += 1
+                self.events.planned(len(plan.jobs), len(plan.keep))
+                if plan.path in open_plans:
+                    raise PanelError(f"the tool {tool.name!r} is given twice", where=plan.path)
+                if not plan.jobs:
+                    await outcomes.put(self.finish(plan))
+                    continue
+                open_plans[plan.path] = plan
+                for job in plan.jobs:
+                    await queue_for(job.profile).put(job)
+            for queue in queues.values():
+                await queue.put(None)
+            await asyncio.gather(*workers)
+
+        async def supervise() -> None:
+            try:
+                await produce()
+                await outcomes.put(None)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                await outcomes.put(exc)
+
+        task = asyncio.create_task(supervise())
+        try:
+            while (item := await outcomes.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                self.events.panel_done(item)
+                yield item
         finally:
+            for t in [task, *workers]:
+                t.cancel()
+            await asyncio.gather(task, *workers, return_exceptions=True)
             await self.pool.close()
-        return [outcomes[p.index] for p in plans]
+
+    async def run(self, tools: Iterable[Tool]) -> list[PanelOutcome]:
+        """All tools' panels, in input order (for review and compare)."""
+        tools = list(tools)
+        paths = [self.outputs.panel_path(t.name) for t in tools]
+        if len(set(paths)) != len(paths):
+            dupe = next(t for t, p in zip(tools, paths, strict=True) if paths.count(p) > 1)
+            raise PanelError(
+                f"the tool {dupe.name!r} is given twice", where=self.outputs.panel_path(dupe.name)
+            )
+        by_path = {o.path: o async for o in self.stream(tools)}
+        return [by_path[p] for p in paths]
+
+
+async def _aiter(items: Iterable[Tool] | AsyncIterable[Tool]) -> AsyncIterator[Tool]:
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item

@@ -33,8 +33,17 @@ class Session:
         model: str | None = None,
         out: Path | None = None,
         persona_ids: list[str] | None = None,
+        concurrency: int | None = None,
     ) -> Session:
         models_path, models = load_models(models_file)
+        if concurrency is not None:
+            models = models.model_copy(
+                update={
+                    "models": {
+                        k: v.model_copy(update={"concurrency": concurrency}) for k, v in models.models.items()
+                    }
+                }
+            )
         return cls(
             models_path=models_path,
             models=models,

@@ -101,7 +101,7 @@ def dump_record(record: BaseModel) -> bytes:
 def atomic_write(path: Path, data: bytes) -> None:
     """Write to a temp file in the same folder, fsync, then rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -116,6 +116,35 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_temp_files(root: Path) -> int:
+    """Remove temp files left by a process that was killed between write and rename.
+
+    Their names carry the writer's PID; files of processes still running are left alone, so
+    two runs can share one outputs folder.
+    """
+    removed = 0
+    for directory in (root / "panels", root / "comparisons", *root.glob("runs/*")):
+        if not directory.is_dir():
+            continue
+        for tmp in directory.glob(".*.tmp"):
+            parts = tmp.name.split(".")
+            pid = int(parts[-3]) if len(parts) >= 4 and parts[-3].isdigit() else None
+            if pid is None or not _alive(pid):
+                tmp.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from rich.text import Text
 
 from panel.panel import PanelOutcome
 from panel.records import Comparison, Tool, ToolPanel
+from panel.runs import RunManifest
 
 err = Console(stderr=True, highlight=False)
 
@@ -113,18 +114,20 @@ class ProgressEvents:
         self.progress: Progress | None = None
         self.task = None
         self.total = 0
+        self.reused = 0
         self.done = 0
         self.failed = 0
         self.started = time.monotonic()
 
     def say(self, message: str) -> None:
-        self.console.print(f"[dim]·[/dim] {message}")
+        self.console.print(f"· {message}", markup=False, highlight=False, soft_wrap=True)
 
     def planned(self, jobs: int, reused: int) -> None:
-        self.total = jobs
-        if reused:
-            self.say(f"Reusing {reused} up-to-date review(s) from earlier runs")
-        if jobs and self.live:
+        self.total += jobs
+        self.reused += reused
+        if not jobs:
+            return
+        if self.live and self.progress is None:
             self.progress = Progress(
                 SpinnerColumn(),
                 TextColumn("[progress.description]{task.description}"),
@@ -137,9 +140,9 @@ class ProgressEvents:
                 transient=True,
             )
             self.progress.start()
-            self.task = self.progress.add_task("Reviewing", total=jobs, failed=0)
-        elif jobs:
-            self.say(f"Generating {jobs} review(s)")
+            self.task = self.progress.add_task("Reviewing", total=self.total, failed=0)
+        elif self.progress is not None and self.task is not None:
+            self.progress.update(self.task, total=self.total)
 
     def reviewed(self, tool: Tool, persona: str, ok: bool, detail: str) -> None:
         self.done += 1
@@ -162,6 +165,8 @@ class ProgressEvents:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+        if self.reused:
+            self.say(f"Reused {self.reused} up-to-date review(s) from earlier runs")
 
 
 @contextlib.contextmanager
@@ -186,3 +191,127 @@ def json_stdout(enabled: bool) -> Iterator[IO[str]]:
         real.flush()
         os.dup2(real.fileno(), 1)
         real.close()
+
+
+class BatchProgress:
+    """Batch progress: a live bar on a terminal (tools, reviews/s, tokens/s, failures, ETA);
+    on anything else, such as a cron log, one plain line every `every` seconds."""
+
+    def __init__(self, total_tools: int | None, console: Console = err, every: float = 10.0):
+        self.console = console
+        self.total = total_tools
+        self.every = every
+        self.started = time.monotonic()
+        self.last_line = self.started
+        self.tools = self.reviews = self.tokens = self.failed = self.bad_rows = 0
+        self.progress: Progress | None = None
+        self.task = None
+        if console.is_terminal:
+            self.progress = Progress(
+                SpinnerColumn(),
+                TextColumn("Tools"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TextColumn("[red]{task.fields[failed]}"),
+                TimeRemainingColumn(),
+                console=console,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("batch", total=total_tools, rate="", failed="")
+
+    def _rates(self) -> tuple[float, float]:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        return self.reviews / elapsed, self.tokens / elapsed
+
+    def _refresh(self) -> None:
+        rps, tps = self._rates()
+        failures = self.failed + self.bad_rows
+        if self.progress is not None and self.task is not None:
+            self.progress.update(
+                self.task,
+                completed=self.tools + self.bad_rows,
+                rate=f"{rps:.1f} reviews/s · {tps:,.0f} tokens/s",
+                failed=f"{failures} failed" if failures else "",
+            )
+        elif time.monotonic() - self.last_line >= self.every:
+            self.last_line = time.monotonic()
+            self.console.print(self.line(), markup=False, highlight=False, soft_wrap=True)
+
+    def line(self) -> str:
+        rps, tps = self._rates()
+        done = self.tools + self.bad_rows
+        total = f"/{self.total}" if self.total is not None else ""
+        eta = ""
+        if self.total and done and done < self.total:
+            eta = f" · ETA {(time.monotonic() - self.started) / done * (self.total - done):.0f} s"
+        return (
+            f"[{time.strftime('%H:%M:%S')}] {done}{total} rows · {self.reviews} reviews · "
+            f"{rps:.1f} reviews/s · {tps:,.0f} tokens/s · {self.failed} failed reviews · "
+            f"{self.bad_rows} bad rows{eta}"
+        )
+
+    # Events
+    def say(self, message: str) -> None:
+        self.console.print(f"· {message}", markup=False, highlight=False, soft_wrap=True)
+
+    def planned(self, jobs: int, reused: int) -> None:
+        pass
+
+    def reviewed(self, tool: Tool, persona: str, ok: bool, detail: str) -> None:
+        self.reviews += 1
+        self.failed += not ok
+        self._refresh()
+
+    def panel_done(self, outcome: PanelOutcome) -> None:
+        self.tools += 1
+        self.tokens += outcome.completion_tokens
+        self._refresh()
+
+    def bad_row(self, where: str, name: str | None, reason: str) -> None:
+        self.bad_rows += 1
+        self._refresh()
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+def batch_summary(manifest: RunManifest, run_dir: str) -> Table:
+    c = manifest.counts
+    table = Table(
+        title=f"Batch {manifest.run_id}: {manifest.status}", title_justify="left", show_header=False
+    )
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    rows = [
+        ("Feed", f"{manifest.feed} ({manifest.feed_format}, {c.rows} rows)"),
+        (
+            "Profile",
+            f"{manifest.profile} ({manifest.engine}, {manifest.model}, concurrency {manifest.concurrency})",
+        ),
+        (
+            "Tools",
+            f"{c.tools} · {c.panels_written} written · {c.panels_unchanged} up to date"
+            f" · {c.panels_kept_edited} kept (edited by a person)",
+        ),
+        (
+            "Reviews",
+            f"{c.reviews_generated} generated · {c.reviews_reused} reused · {c.reviews_failed} failed",
+        ),
+        ("Bad rows", str(c.bad_rows)),
+        ("Requests", str(manifest.requests_sent)),
+        (
+            "Tokens",
+            f"{manifest.prompt_tokens:,} prompt · {manifest.completion_tokens:,} completion"
+            f" · {manifest.completion_tokens_per_s:,.1f} completion tokens/s",
+        ),
+        ("Wall time", f"{manifest.wall_s:.1f} s"),
+        ("Run folder", run_dir),
+    ]
+    if manifest.message:
+        rows.append(("Note", manifest.message))
+    for label, value in rows:
+        table.add_row(label, Text(value))
+    return table

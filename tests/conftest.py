@@ -4,107 +4,28 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 import tinymodel
+from vllmserver import SERVER_NAME, VLLMServer, start_vllm_server, stop_vllm_server
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
-SERVER_NAME = "tiny"
-# A random model pads JSON with whitespace wherever the grammar allows it; the server flag turns
-# that off so replies fit the token budget (see ../shared notes: the per-request switch is ignored).
-STRUCTURED_FLAG = '{"backend":"xgrammar","disable_any_whitespace":true}'
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-weight Llama (hidden 128, 2 heads) and a locally trained tokenizer."""
     return tinymodel.build(tmp_path_factory.mktemp("tiny-model"))
-
-
-@dataclass
-class VLLMServer:
-    base_url: str
-    process: subprocess.Popen
-    log: Path
-
-    def metric(self, name: str) -> float:
-        """Sum of a Prometheus counter from the server's own /metrics."""
-        text = httpx.get(self.base_url.removesuffix("/v1") + "/metrics", timeout=10).text
-        total = 0.0
-        for line in text.splitlines():
-            if line.startswith(name) and not line.startswith("#"):
-                total += float(line.rsplit(" ", 1)[1])
-        return total
-
-    def requests_total(self) -> float:
-        return self.metric("vllm:request_success_total")
-
-
-def start_vllm_server(model: Path, log: Path, port: int | None = None, timeout: float = 600) -> VLLMServer:
-    port = port or free_port()
-    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_LOGGING_LEVEL": "INFO"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "vllm.entrypoints.openai.api_server",
-        "--model",
-        str(model),
-        "--served-model-name",
-        SERVER_NAME,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--max-model-len",
-        "4096",
-        "--structured-outputs-config",
-        STRUCTURED_FLAG,
-    ]
-    handle = log.open("wb")
-    process = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"vLLM server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return VLLMServer(base_url=f"{base}/v1", process=process, log=log)
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    stop_vllm_server(process)
-    raise RuntimeError(f"vLLM server did not become healthy in {timeout:.0f} s:\n{log.read_text()[-3000:]}")
-
-
-def stop_vllm_server(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, 15)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait()
 
 
 @pytest.fixture(scope="session")
@@ -191,6 +112,3 @@ def write_tool(path: Path, **fields: object) -> Path:
         json.dumps(fields, ensure_ascii=False) if path.suffix == ".json" else yaml.safe_dump(fields)
     )
     return path
-
-
-ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -9,16 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import (
-    EXAMPLES,
-    VLLMServer,
-    free_port,
-    run_panel,
-    tiny_profiles,
-    tree,
-    write_models,
-    write_tool,
-)
+from conftest import EXAMPLES, run_panel, tiny_profiles, tree, write_models, write_tool
+from vllmserver import VLLMServer, free_port
 
 A = {
     "name": "Quillstack",

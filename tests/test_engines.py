@@ -22,7 +22,8 @@ from panel.personas import load_personas
 from panel.prompts import Prompts
 from panel.records import Tool, review_decoding_schema
 
-from conftest import SERVER_NAME, VLLMServer, tiny_profiles
+from conftest import tiny_profiles
+from vllmserver import SERVER_NAME, VLLMServer, free_port
 
 TOOL = Tool(name="Quillstack", description="Builds API reference docs from OpenAPI files and type hints.")
 
@@ -173,8 +174,6 @@ def test_vllm_server_preflight_errors(tiny_model: Path, vllm_server: VLLMServer)
     wrong_name = create_engine(profile(tiny_model, "tiny-server", vllm_server, served_model_name="nope"))
     with pytest.raises(EngineError, match=f"does not serve model 'nope'.*{SERVER_NAME}"):
         asyncio.run(wrong_name.preflight())
-    from conftest import free_port
-
     dead = create_engine(
         profile(
             tiny_model, "tiny-server", vllm_server, base_url=f"http://127.0.0.1:{free_port()}/v1", retries=1

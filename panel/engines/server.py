@@ -18,7 +18,7 @@ import httpx
 
 from panel.config import Profile
 from panel.engines.base import Engine, GenRequest, GenResult, aiter_requests
-from panel.errors import EngineError
+from panel.errors import EngineError, EngineUnavailable
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
@@ -75,6 +75,10 @@ class VLLMServerEngine(Engine):
         super().__init__(profile, say)
         self.backends = [_Backend(u) for u in profile.base_url]
         self.client: httpx.AsyncClient | None = None
+        # Circuit breaker: this many requests in a row that found no server end the run, so a
+        # dead server fails fast (and the run resumes later) instead of failing every review.
+        self.breaker = max(4, min(profile.concurrency, 16))
+        self.down_in_a_row = 0
 
     def _headers(self) -> dict[str, str]:
         env = self.profile.api_key_env
@@ -113,7 +117,7 @@ class VLLMServerEngine(Engine):
             try:
                 reply = await self._with_retries(lambda b=backend: self.client.get(f"{b.url}/models"))
             except EngineError as exc:
-                raise EngineError(
+                raise EngineUnavailable(
                     f"cannot reach the vLLM server at {backend.url}: {exc.problem}",
                     where=self.where,
                     hint="start it (see README, 'Running against a vLLM server') or pick another --model",
@@ -137,21 +141,22 @@ class VLLMServerEngine(Engine):
     async def _with_retries(self, send: Any) -> httpx.Response:
         """Retry connection errors, timeouts and 5xx with exponential backoff and jitter."""
         attempts = self.profile.retries + 1
-        last = ""
+        last, unreachable = "", False
         for attempt in range(attempts):
             try:
                 reply = await send()
             except httpx.TimeoutException:
-                last = f"no reply within {self.profile.timeout:g} s"
+                last, unreachable = f"no reply within {self.profile.timeout:g} s", True
             except httpx.TransportError as exc:
-                last = f"connection failed ({type(exc).__name__})"
+                last, unreachable = f"connection failed ({type(exc).__name__})", True
             else:
                 if reply.status_code not in RETRY_STATUS:
                     return reply
-                last = f"HTTP {reply.status_code}"
+                last, unreachable = f"HTTP {reply.status_code}", False
             if attempt + 1 < attempts:
                 await asyncio.sleep(min(0.5 * 2**attempt, 8.0) * (0.5 + random.random()))
-        raise EngineError(f"{last} after {attempts} attempts", where=self.where)
+        error = EngineUnavailable if unreachable else EngineError
+        raise error(f"{last} after {attempts} attempts", where=self.where)
 
     async def _one(self, request: GenRequest) -> GenResult:
         assert self.client is not None
@@ -163,9 +168,11 @@ class VLLMServerEngine(Engine):
             self.requests_sent += 1
             reply = await self._with_retries(lambda: self.client.post(f"{backend.url}{path}", json=body))
         except EngineError as exc:
+            self.down_in_a_row = self.down_in_a_row + 1 if isinstance(exc, EngineUnavailable) else 0
             return GenResult(request, error=exc.problem, latency_s=time.perf_counter() - started)
         finally:
             backend.outstanding -= 1
+        self.down_in_a_row = 0
         latency = time.perf_counter() - started
         if reply.status_code != 200:
             detail = reply.text[:300].replace("\n", " ")
@@ -209,6 +216,13 @@ class VLLMServerEngine(Engine):
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     yield task.result()
+                if self.down_in_a_row >= self.breaker:
+                    raise EngineUnavailable(
+                        f"the vLLM server stopped answering: {self.down_in_a_row} requests in a row "
+                        "failed after retries",
+                        where=self.where,
+                        hint="restart it, then run the same command again to resume",
+                    )
         finally:
             for task in pending:
                 task.cancel()
