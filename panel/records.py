@@ -16,10 +16,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     Strict,
     StringConstraints,
     computed_field,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -186,10 +188,36 @@ class Provenance(Record):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class Draft(Record):
+    """The model's own output for one review, kept beside whatever reviewers make of it."""
+
+    score: Score
+    verdict: Verdict
+    review: str
+
+
 class ReviewEntry(Review):
-    """A review as stored in a panel: the generated fields plus where they came from."""
+    """A review as stored in a panel: the current fields, the model's draft, where it came from."""
 
     provenance: Provenance
+    original: Draft | None = Field(
+        default=None, description="What the model wrote; differs from the current fields once edited."
+    )
+
+    @model_validator(mode="after")
+    def _remember_the_draft(self) -> ReviewEntry:
+        if self.original is None:  # a fresh review, or a record from before drafts were kept
+            object.__setattr__(
+                self, "original", Draft(score=self.score, verdict=self.verdict, review=self.review)
+            )
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def edited(self) -> bool:
+        """A person changed the score, verdict or text since the model wrote it."""
+        o = self.original
+        return o is not None and (o.score, o.verdict, o.review) != (self.score, self.verdict, self.review)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -223,6 +251,42 @@ class ReviewFailure(Record):
 
 
 # ---------------------------------------------------------------------------------------------
+# Lifecycle
+
+
+class Change(Record):
+    """One entry of a record's history: who did what, when, to which fields."""
+
+    at: datetime = Field(default_factory=utcnow)
+    by: str
+    action: Literal["generated", "edited", "regenerated", "published"]
+    fields: list[str] = Field(default_factory=list)
+    note: str = ""
+    previous: dict[str, Any] = Field(
+        default_factory=dict, description="Old values of the fields this change replaced."
+    )
+
+
+class Lifecycle(Record):
+    """Draft until published; a published record is never changed, a later one is a new revision."""
+
+    status: Literal["draft", "published"] = "draft"
+    revision: Annotated[int, Field(ge=1)] = 1
+    published_at: datetime | None = None
+    published_by: str | None = None
+    history: list[Change] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _readable_order(self, handler: SerializerFunctionWrapHandler):  # no return type: keeps the schema
+        """kind and schema_version first, the (long) history last, for people reading the file."""
+        data = handler(self)
+        first = {k: data.pop(k) for k in ("kind", "schema_version") if k in data}
+        history = data.pop("history", [])
+        checksum = data.pop("checksum", None)
+        return {**first, **data, "history": history, "checksum": checksum}
+
+
+# ---------------------------------------------------------------------------------------------
 # Panels and comparisons
 
 
@@ -253,7 +317,7 @@ def summarize(reviews: list[ReviewEntry], failed: int) -> PanelSummary:
     )
 
 
-class ToolPanel(Record):
+class ToolPanel(Lifecycle):
     """One tool reviewed by every persona. Reused by every comparison the tool appears in."""
 
     kind: Literal["panel"] = "panel"
@@ -261,7 +325,6 @@ class ToolPanel(Record):
     tool: Tool
     reviews: list[ReviewEntry] = Field(default_factory=list)
     failures: list[ReviewFailure] = Field(default_factory=list)
-    status: Literal["draft", "published"] = "draft"
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     checksum: str | None = Field(
@@ -329,7 +392,7 @@ def decide(panels: list[ToolPanel]) -> Decision:
     return Decision(outcome="ship-with", winner=best.tool.name, reason=f"{best.tool.name}: {why}.")
 
 
-class Comparison(Record):
+class Comparison(Lifecycle):
     """Two or more tool panels side by side: "A vs B: which one should you ship with?"."""
 
     kind: Literal["comparison"] = "comparison"
@@ -338,7 +401,6 @@ class Comparison(Record):
     community: dict[str, CommunityVotes] = Field(
         default_factory=dict, description="Reader votes per tool name; empty until votes arrive."
     )
-    status: Literal["draft", "published"] = "draft"
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     checksum: str | None = None
