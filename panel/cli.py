@@ -16,6 +16,17 @@ from rich.table import Table
 
 from panel import records, terminal
 from panel.batch import run_batch
+from panel.cli_editorial import editorial
+from panel.cli_options import (
+    ForceOpt,
+    FreshOpt,
+    JsonOpt,
+    ModelOpt,
+    ModelsFileOpt,
+    OutOpt,
+    PersonaOpt,
+    ToolFiles,
+)
 from panel.compare import save_comparison
 from panel.config import get_profile, load_models
 from panel.engines import create_engine
@@ -48,42 +59,6 @@ app = typer.Typer(
 )
 personas_app = typer.Typer(help="List the reviewer personas or show one.", no_args_is_help=False)
 app.add_typer(personas_app, name="personas")
-
-ModelOpt = Annotated[
-    str | None,
-    typer.Option("--model", "-m", help="Model profile from models.yaml (default: the file's `default`)."),
-]
-ModelsFileOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--models-file",
-        envvar="PANEL_MODELS_FILE",
-        help="models.yaml to use (default: ./models.yaml, else the installed copy).",
-        dir_okay=False,
-    ),
-]
-OutOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--out", "-o", envvar="PANEL_OUTPUTS", help="Outputs folder (default: ./outputs).", file_okay=False
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the record(s) as JSON on stdout, nothing else.")]
-FreshOpt = Annotated[bool, typer.Option("--fresh", help="Regenerate reviews even when up to date.")]
-ForceOpt = Annotated[
-    bool, typer.Option("--force", help="Also regenerate records a person has edited (their edits are lost).")
-]
-PersonaOpt = Annotated[
-    list[str] | None,
-    typer.Option("--persona", "-p", help="Only these personas (repeat the option). Default: all."),
-]
-ToolFiles = Annotated[
-    list[Path],
-    typer.Argument(
-        help="Tool files (YAML or JSON): name, description, tagline, category, pricing, url.",
-        metavar="TOOL_FILE",
-    ),
-]
 
 
 def _report(written: list[tuple[Path, str]], console: Console) -> None:
@@ -313,6 +288,10 @@ async def _check(profile) -> str:
         return await engine.check()
     finally:
         await engine.close()
+
+
+# edit, validate, diff, publish, render and stats live in cli_editorial.py.
+app.registered_commands.extend(editorial.registered_commands)
 
 
 def main() -> None:

@@ -10,24 +10,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import re
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pydantic import ValidationError
-
 from panel.config import ModelsFile, Profile, get_profile
-from panel.engines import Engine, GenRequest, GenResult, create_engine
-from panel.engines.server import VLLMServerEngine
+from panel.engines import GenRequest, GenResult
 from panel.errors import PanelError
-from panel.loading import describe_validation_error
+from panel.generate import EnginePool, generate_with_retry, parse_review
 from panel.personas import Persona
 from panel.prompts import Prompts
 from panel.records import (
+    Change,
     Provenance,
-    Review,
     ReviewEntry,
     ReviewFailure,
     Sampling,
@@ -38,37 +34,11 @@ from panel.records import (
 )
 from panel.store import Outputs, load_record, write_record
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 Status = Literal["written", "unchanged", "kept-edited"]
 
 
 def digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def parse_review(text: str, persona: Persona) -> Review:
-    """Read a constrained reply. Tolerant of raw control characters inside strings (they are
-    legal for the decoder but not for strict JSON); strict about everything else."""
-    try:
-        data = json.loads(text, strict=False)
-    except ValueError:
-        raise ValueError(
-            "the reply is not JSON although decoding was constrained; the server may be ignoring "
-            "structured output (check with `panel models --check`)"
-        ) from None
-    if not isinstance(data, dict):
-        raise ValueError("the reply is JSON but not an object")
-    if isinstance(data.get("review"), str):
-        data["review"] = " ".join(_CONTROL.sub(" ", data["review"]).split())
-    try:
-        review = Review.model_validate(data)
-    except ValidationError as exc:
-        raise ValueError(
-            f"the reply does not fit the review schema: {describe_validation_error(exc)}"
-        ) from None
-    if review.persona != persona.id:
-        raise ValueError(f"the reply is for persona {review.persona!r}, not {persona.id!r}")
-    return review
 
 
 @dataclass(frozen=True)
@@ -87,7 +57,7 @@ class Plan:
     """What one tool's panel needs: reviews to keep and reviews to generate."""
 
     index: int
-    tool: Tool
+    tool: Tool  # what the prompts show: the record's own copy if a reviewer edited it
     path: Path
     existing: ToolPanel | None
     edited: bool
@@ -96,6 +66,12 @@ class Plan:
     done: dict[str, ReviewEntry] = field(default_factory=dict)
     failed: dict[str, ReviewFailure] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    kept_edited: list[str] = field(default_factory=list)  # personas whose edited review was kept
+    source: Tool | None = None  # the tool as given (vendor text), for cache keys
+
+    def __post_init__(self) -> None:
+        if self.source is None:
+            self.source = self.tool
 
     @property
     def finished(self) -> bool:
@@ -113,6 +89,7 @@ class PanelOutcome:
     failures: list[ReviewFailure] = field(default_factory=list)
     prompt_tokens: int = 0  # spent in this run, failed attempts included
     completion_tokens: int = 0
+    kept_edited: list[str] = field(default_factory=list)
 
 
 class Events(Protocol):
@@ -139,53 +116,6 @@ class QuietEvents:
 
     def panel_done(self, outcome: PanelOutcome) -> None:
         pass
-
-
-class EnginePool:
-    """One started engine per profile, created only when a review actually needs it."""
-
-    def __init__(self, say: Callable[[str], None]):
-        self.say = say
-        self.engines: dict[str, Engine] = {}
-        self._lock = asyncio.Lock()
-        self._closed_requests = 0
-
-    async def get(self, profile: Profile) -> Engine:
-        async with self._lock:
-            if profile.name not in self.engines:
-                engine = create_engine(profile, say=self.say)
-                if isinstance(engine, VLLMServerEngine):
-                    await engine.preflight()
-                await engine.start()
-                self.engines[profile.name] = engine
-            return self.engines[profile.name]
-
-    @property
-    def requests_sent(self) -> int:
-        """Model requests sent by every engine this pool has run, closed ones included."""
-        return self._closed_requests + sum(e.requests_sent for e in self.engines.values())
-
-    async def close(self) -> None:
-        for engine in self.engines.values():
-            self._closed_requests += engine.requests_sent
-            await engine.close()
-        self.engines.clear()
-
-
-async def generate_with_retry(
-    engine: Engine, requests: AsyncIterator[GenRequest]
-) -> AsyncIterator[GenResult]:
-    """A reply cut off by the token limit is never parsed: it is retried once with twice the
-    budget, after the first pass; a second cut-off is a failed review."""
-    retries: list[GenRequest] = []
-    async for result in engine.run(requests):
-        if result.finish_reason == "length" and result.request.attempt == 1:
-            retries.append(result.request.retry_with(result.request.max_tokens * 2))
-            continue
-        yield result
-    if retries:
-        async for result in engine.run(retries):
-            yield result
 
 
 class PanelRunner:
@@ -224,7 +154,9 @@ class PanelRunner:
         profile = self.profiles[persona.id]
         schema = review_decoding_schema(persona.id, persona.ship_threshold)
         parts = {
-            "tool": digest(plan.tool.model_dump(mode="json")),
+            # The key follows the tool as given, so a reviewer's fix to the record's copy of the
+            # tool does not count as new vendor text.
+            "tool": digest(plan.source.model_dump(mode="json")),
             "persona": persona.digest,
             "prompt": self.prompts.digest(profile.prompt_format),
             "profile": profile.fingerprint(),
@@ -262,22 +194,39 @@ class PanelRunner:
             existing, edited = loaded.record, loaded.edited
         plan = Plan(index=index, tool=tool, path=path, existing=existing, edited=edited)
         plan.order = [p.id for p in self.personas]
-        if existing is not None:
-            plan.order += [r.persona for r in existing.reviews if r.persona not in plan.order]
+        if existing is None:
+            plan.jobs = [self._job(plan, persona) for persona in self.personas]
+            return plan
+        plan.order += [r.persona for r in existing.reviews if r.persona not in plan.order]
         if edited and not self.force:
-            return plan  # a person's edits win; nothing to generate
-        regenerate = self.fresh or edited  # --force on an edited record replaces all of it
+            return plan  # edited by hand outside panel: a person's edits win, nothing to generate
+        if existing.tool_edited and not self.force:
+            plan.tool = existing.tool  # a reviewer's fixes to the tool's fields win over vendor text
+        regenerate = self.fresh or edited  # --force on a hand-edited record replaces all of it
+        same_tool = existing.tool == plan.tool
         for persona in self.personas:
             job = self._job(plan, persona)
-            old = existing.review_for(persona.id) if existing and existing.tool == tool else None
-            if old and not regenerate and old.provenance.cache_key == job.provenance["cache_key"]:
+            old = existing.review_for(persona.id)
+            if old is not None and old.edited:
+                if self.force:  # replaced, and its text kept in the history
+                    plan.jobs.append(job)
+                else:  # reviewers' edits are never regenerated away
+                    plan.keep[persona.id] = old
+                    plan.kept_edited.append(persona.id)
+            elif (
+                old
+                and same_tool
+                and not regenerate
+                and old.provenance.cache_key == job.provenance["cache_key"]
+            ):
                 plan.keep[persona.id] = old
             else:
                 plan.jobs.append(job)
-        if existing is not None and existing.tool == tool:
+        if same_tool:
             # Reviews by personas not in this run stay as they were.
+            current = {p.id for p in self.personas}
             for review in existing.reviews:
-                if review.persona not in plan.keep and review.persona not in {p.id for p in self.personas}:
+                if review.persona not in current:
                     plan.keep[review.persona] = review
         return plan
 
@@ -319,14 +268,40 @@ class PanelRunner:
         """Assemble and save a panel whose reviews are all in (or that needed none)."""
         if plan.existing is not None and not plan.jobs:
             status: Status = "kept-edited" if plan.edited else "unchanged"
-            return PanelOutcome(plan.tool, plan.path, plan.existing, status, reused=len(plan.keep))
+            return PanelOutcome(
+                plan.tool,
+                plan.path,
+                plan.existing,
+                status,
+                reused=len(plan.keep),
+                kept_edited=plan.kept_edited,
+            )
         entries = {**plan.keep, **plan.done}
+        history = list(plan.existing.history) if plan.existing else []
+        replaced = {
+            p: plan.existing.review_for(p) for p in plan.done if plan.existing and plan.existing.review_for(p)
+        }
+        if plan.done or plan.failed:
+            history.append(
+                Change(
+                    by="panel",
+                    action="regenerated" if replaced else "generated",
+                    fields=[f"reviews.{p}" for p in [*plan.done, *plan.failed]],
+                    note=", ".join(sorted({j.profile.name for j in plan.jobs})),
+                    previous={
+                        f"reviews.{p}": r.model_dump(include={"score", "verdict", "review"})
+                        for p, r in replaced.items()
+                        if r is not None and r.edited  # a reviewer's text replaced under --force
+                    },
+                )
+            )
         panel = ToolPanel(
             tool=plan.tool,
             reviews=[entries[p] for p in plan.order if p in entries],
             failures=[plan.failed[p] for p in plan.order if p in plan.failed],
             created_at=plan.existing.created_at if plan.existing else utcnow(),
             updated_at=utcnow(),
+            history=history,
         )
         write_record(plan.path, panel)
         spent = [e.provenance for e in plan.done.values()] + [
@@ -342,6 +317,7 @@ class PanelRunner:
             failures=list(panel.failures),
             prompt_tokens=sum(p.prompt_tokens or 0 for p in spent),
             completion_tokens=sum(p.completion_tokens or 0 for p in spent),
+            kept_edited=plan.kept_edited,
         )
 
     # -- running -----------------------------------------------------------------------------
@@ -376,7 +352,8 @@ class PanelRunner:
                     self.events.reviewed(job.plan.tool, job.persona.id, ok, detail)
                     if job.plan.finished:
                         open_plans.pop(job.plan.path, None)
-                        await outcomes.put(self.finish(job.plan))
+                        # Off the event loop: an fsync must not hold back the next requests.
+                        await outcomes.put(await asyncio.to_thread(self.finish, job.plan))
             except BaseException as exc:  # the consumer raises it, which stops the rest
                 await outcomes.put(exc)
                 raise

@@ -348,6 +348,11 @@ class ToolPanel(Lifecycle):
     def review_for(self, persona: str) -> ReviewEntry | None:
         return next((r for r in self.reviews if r.persona == persona), None)
 
+    @property
+    def tool_edited(self) -> bool:
+        """A reviewer changed the tool's own fields with `panel edit`."""
+        return any(f.startswith("tool.") for c in self.history if c.action == "edited" for f in c.fields)
+
 
 class CommunityVotes(Record):
     ship: Annotated[int, Strict(), Field(ge=0)] = 0

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from typing import IO
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -315,3 +317,41 @@ def batch_summary(manifest: RunManifest, run_dir: str) -> Table:
     for label, value in rows:
         table.add_row(label, Text(value))
     return table
+
+
+def diff_view(record: ToolPanel | Comparison, names: dict[str, str]) -> Group:
+    """What reviewers changed relative to the model's draft, per persona, plus the history."""
+    panels = record.panels if isinstance(record, Comparison) else [record]
+    parts: list[object] = []
+    for panel in panels:
+        changed = [r for r in panel.reviews if r.edited and r.original is not None]
+        title = Text(
+            f"{panel.tool.name}: {len(changed)} of {len(panel.reviews)} reviews changed", style="bold"
+        )
+        parts.append(title)
+        for r in changed:
+            o = r.original
+            assert o is not None
+            who = names.get(r.persona, r.persona.capitalize())
+            line = Text(f"  {who}: ")
+            if o.score != r.score:
+                line.append(f"score {o.score} → {r.score} ({r.score - o.score:+d}); ")
+            if o.verdict != r.verdict:
+                line.append(f"verdict {o.verdict} → {r.verdict}; ", style="bold")
+            if o.review != r.review:
+                line.append("review text:")
+            parts.append(line)
+            if o.review != r.review:
+                for row in difflib.unified_diff(
+                    textwrap.wrap(o.review, 88), textwrap.wrap(r.review, 88), "draft", "now", lineterm="", n=1
+                ):
+                    style = "green" if row.startswith("+") else "red" if row.startswith("-") else "dim"
+                    parts.append(Text("    " + row, style=style))
+    edits = [c for c in record.history if c.action in ("edited", "published", "regenerated")]
+    if edits:
+        parts.append(Text("History", style="bold"))
+        for c in edits:
+            fields = f": {', '.join(c.fields)}" if c.fields else ""
+            note = f" ({c.note})" if c.note else ""
+            parts.append(Text(f"  {c.at:%Y-%m-%d %H:%M} {c.by} {c.action}{fields}{note}"))
+    return Group(*parts)

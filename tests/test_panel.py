@@ -14,13 +14,13 @@ from typing import ClassVar
 
 import pytest
 
-import panel.panel as panel_module
+import panel.generate as generation
 from panel.engines.base import Engine, GenResult, aiter_requests
-from panel.records import Tool, ToolPanel
+from panel.records import Change, Tool, ToolPanel
 from panel.session import Session
-from panel.store import load_record
+from panel.store import load_record, write_record
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, REPO
 
 TEXT = "A considered paragraph about the tool. " * 12
 
@@ -57,7 +57,7 @@ class ScriptedEngine(Engine):
 def scripted(monkeypatch: pytest.MonkeyPatch, workdir: Path):
     ScriptedEngine.calls = []
     ScriptedEngine.script = {}
-    monkeypatch.setattr(panel_module, "create_engine", lambda profile, say=None: ScriptedEngine(profile, say))
+    monkeypatch.setattr(generation, "create_engine", lambda profile, say=None: ScriptedEngine(profile, say))
     (workdir / "models.yaml").write_text(
         "default: a\nmodels:\n  a: {engine: transformers, model: x}\n  b: {engine: transformers, model: y}\n"
     )
@@ -96,7 +96,7 @@ def test_changing_one_persona_file_reruns_only_that_persona(scripted, workdir: P
     run([A])
     scripted.calls.clear()
     (workdir / "personas").mkdir()
-    src = Path(panel_module.__file__).parents[1] / "personas" / "founder.yaml"
+    src = REPO / "personas" / "founder.yaml"
     (workdir / "personas" / "founder.yaml").write_text(
         src.read_text().replace("numbers first", "numbers always")
     )
@@ -197,12 +197,55 @@ def test_a_persons_edits_are_never_overwritten(scripted, workdir: Path):
     assert outcome.status == "kept-edited" and scripted.calls == []
     assert path.read_bytes() == before
     forced = run([A], force=True)[0]
-    assert forced.status == "written" and "Edited by a reviewer" not in path.read_text()
+    assert forced.status == "written"
+    record = load_record(path, ToolPanel).record
+    assert "Edited by a reviewer" not in record.reviews[0].review
+    # --force keeps the replaced text in the history.
+    assert record.history[-1].action == "regenerated"
+    assert "Edited by a reviewer" in json.dumps(record.history[-1].previous)
+
+
+def edit_review(path: Path, persona: str, **fields) -> None:
+    """An edit as `panel edit` makes it: current fields change, the draft and checksum follow."""
+    record = load_record(path, ToolPanel).record
+    reviews = [r.model_copy(update=fields) if r.persona == persona else r for r in record.reviews]
+    history = [
+        *record.history,
+        Change(by="ana", action="edited", fields=[f"reviews.{persona}.{k}" for k in fields]),
+    ]
+    write_record(path, record.model_copy(update={"reviews": reviews, "history": history}))
+
+
+def test_edited_reviews_survive_regeneration_and_the_rest_is_regenerated(scripted):
+    path = run([A])[0].path
+    edit_review(path, "skeptic", review="A reviewer rewrote this paragraph. " * 10, score=20, verdict="skip")
+    scripted.calls.clear()
+    outcome = run([A], fresh=True)[0]
+    assert sorted(c[1] for c in scripted.calls) == ["builder", "founder", "futurist"]
+    assert outcome.kept_edited == ["skeptic"]
+    skeptic = outcome.panel.review_for("skeptic")
+    assert skeptic.edited and skeptic.review.startswith("A reviewer rewrote") and skeptic.original.score != 20
+    # A changed tool description does not sweep the edited review away either.
+    scripted.calls.clear()
+    outcome = run([A.model_copy(update={"description": "New vendor text."})])[0]
+    assert "skeptic" not in [c[1] for c in scripted.calls]
+    assert outcome.panel.review_for("skeptic").review.startswith("A reviewer rewrote")
+
+
+def test_a_reviewers_fix_to_the_tool_text_wins_over_the_vendor_text(scripted):
+    path = run([A])[0].path
+    record = load_record(path, ToolPanel).record
+    fixed = record.tool.model_copy(update={"tagline": "Fixed by an editor"})
+    history = [*record.history, Change(by="ana", action="edited", fields=["tool.tagline"])]
+    write_record(path, record.model_copy(update={"tool": fixed, "history": history}))
+    scripted.calls.clear()
+    outcome = run([A])[0]
+    assert scripted.calls == [] and outcome.panel.tool.tagline == "Fixed by an editor"
 
 
 def test_personas_may_use_their_own_profile(scripted, workdir: Path):
     (workdir / "personas").mkdir()
-    src = Path(panel_module.__file__).parents[1] / "personas" / "futurist.yaml"
+    src = REPO / "personas" / "futurist.yaml"
     (workdir / "personas" / "futurist.yaml").write_text(src.read_text() + "profile: b\n")
     outcome = run([A])[0]
     by_persona = {c[1]: c[0] for c in scripted.calls}

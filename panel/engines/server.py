@@ -8,6 +8,8 @@ and the token counts, and the plain completions endpoint for base models without
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import os
 import random
 import time
@@ -24,11 +26,20 @@ RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 
 def structured_output_fields(schema: dict[str, Any]) -> dict[str, Any]:
-    """The request fields that make vLLM decode under `schema`, as outlines builds them."""
+    """The request fields that make vLLM decode under `schema`, as outlines builds them.
+
+    Cached per schema: outlines checks the schema each time, and a batch sends the same few
+    schemas (one per persona) thousands of times.
+    """
+    return _structured_output_fields(json.dumps(schema))
+
+
+@functools.lru_cache(maxsize=256)
+def _structured_output_fields(schema_json: str) -> dict[str, Any]:
     from outlines.models.vllm import VLLMTypeAdapter
     from outlines.types import JsonSchema
 
-    return VLLMTypeAdapter().format_output_type(JsonSchema(schema, ensure_ascii=False))
+    return VLLMTypeAdapter().format_output_type(JsonSchema(json.loads(schema_json), ensure_ascii=False))
 
 
 def build_payload(profile: Profile, request: GenRequest) -> tuple[str, dict[str, Any]]:

@@ -1,0 +1,165 @@
+"""The editorial commands: edit, validate, diff, publish, render, stats. Typer commands only."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from panel import editing, publishing, render, stats_report, terminal
+from panel import stats as panel_stats
+from panel.cli_options import OutOpt
+from panel.errors import InputError, PanelError
+from panel.personas import load_personas
+from panel.records import Comparison, ToolPanel
+from panel.session import Session
+from panel.store import atomic_write
+from panel.validate import validate_file
+
+editorial = typer.Typer()
+
+RecordArg = Annotated[
+    Path, typer.Argument(help="A panel or comparison record (JSON) under outputs/.", metavar="RECORD")
+]
+EditorOpt = Annotated[str | None, typer.Option("--editor", help="Who is making the change (default: $USER).")]
+
+
+def _load(path: Path) -> ToolPanel | Comparison:
+    report = validate_file(path)
+    if report.record is None:
+        first = report.problems[0]
+        raise InputError(f"{first.path}: {first.message}", where=path, hint=f"run `panel validate {path}`")
+    return report.record
+
+
+@editorial.command()
+def edit(record: RecordArg, editor: EditorOpt = None, out: OutOpt = None) -> None:
+    """Edit a draft in $VISUAL or $EDITOR, as readable YAML; validated when you save.
+
+    On an error the editor opens again with the errors at the top. Quitting without saving,
+    or emptying the file, changes nothing. The model's draft is kept beside your text and the
+    record's history says who changed which fields. Editing a comparison also updates each
+    tool's panel file, so re-running `panel compare` keeps your edits.
+    """
+    current = _load(record)
+    if current.status == "published":
+        raise InputError(
+            "published records never change", where=record, hint="edit the draft and publish again"
+        )
+    applied = editing.edit_loop(current, record)
+    console = Console(highlight=False)
+    if applied is None:
+        console.print(f"No changes: {record} is as it was.", markup=False)
+        return
+    session = Session.open(out=out)
+    for path, what in editing.save_edit(record, applied, editing.editor_name(editor), session.outputs):
+        console.print(
+            f"{what.capitalize()}: {path}" if what == "updated" else f"{path}: {what}", markup=False
+        )
+
+
+@editorial.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Record files (JSON) to check.", metavar="FILE")],
+) -> None:
+    """Check records against the JSON Schema and the rules; report every problem.
+
+    Each problem names its JSON path and how to fix it. Beyond the schema, a verdict must agree
+    with its score. Derived values (counts, percentages, decision) are recomputed from the
+    reviews, and any the file gets wrong are noted. Exit 0 when every file is valid, 2 otherwise.
+    """
+    bad = 0
+    console = Console(highlight=False, soft_wrap=True)
+    for file in files:
+        report = validate_file(file)
+        for problem in report.problems:
+            console.print(problem.line(file), markup=False)
+        for note in report.notes:
+            console.print(f"{file}: note: {note}", markup=False)
+        if report.ok:
+            console.print(f"{file}: valid {report.kind}", markup=False)
+        bad += not report.ok
+    raise typer.Exit(2 if bad else 0)
+
+
+@editorial.command()
+def diff(record: RecordArg) -> None:
+    """Show what reviewers changed relative to the model's draft, per persona."""
+    current = _load(record)
+    names = {p.id: p.name for p in load_personas()}
+    Console(highlight=False).print(terminal.diff_view(current, names))
+
+
+@editorial.command()
+def publish(record: RecordArg, editor: EditorOpt = None, out: OutOpt = None) -> None:
+    """Validate a draft and publish it: outputs/published/SLUG.json, .md and .html.
+
+    Refuses when a review failed or is missing, when a verdict contradicts its score, or when
+    the file does not validate. Published records never change: publishing after an edit makes
+    a new revision and keeps the old one in outputs/published/revisions/.
+    """
+    session = Session.open(out=out)
+    names = session.persona_names
+    result = publishing.publish(
+        record,
+        session.outputs,
+        session.personas,
+        editing.editor_name(editor),
+        lambda rec, fmt: render.render_page(rec, fmt, names),
+    )
+    console = Console(highlight=False, soft_wrap=True)
+    if result.status == "unchanged":
+        console.print(
+            f"Already published as revision {result.record.revision}: {result.paths[0]}", markup=False
+        )
+        return
+    console.print(
+        f"Published revision {result.record.revision} by {result.record.published_by}:", markup=False
+    )
+    for path in result.paths:
+        console.print(f"Wrote {path}", markup=False)
+
+
+@editorial.command("render")
+def render_cmd(
+    record: RecordArg,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md or html.")] = "html",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Render a comparison (or one panel) as a page: Markdown for GitHub, or one self-contained HTML file."""
+    if fmt not in ("md", "html"):
+        raise PanelError(f"unknown format {fmt!r}", where="--format", hint="use md or html")
+    page = render.render_page(_load(record), fmt, {p.id: p.name for p in load_personas()})  # type: ignore[arg-type]
+    if output is None:
+        sys.stdout.write(page)
+        return
+    atomic_write(output, page.encode())
+    terminal.err.print(f"Wrote {output}", markup=False, soft_wrap=True)
+
+
+@editorial.command()
+def stats(
+    folder: Annotated[
+        Path, typer.Argument(help="Folder of records (default: ./outputs).", metavar="DIR")
+    ] = Path("outputs"),
+    html: Annotated[Path | None, typer.Option("--html", help="Also write a one-file HTML report.")] = None,
+) -> None:
+    """Statistics across panels: per-persona scores and ship rates, agreement, reviewer changes.
+
+    Warns about a rubber-stamp panel (a persona shipping over 90% of tools).
+    """
+    if not folder.is_dir():
+        raise InputError(
+            "not a folder", where=folder, hint="give the outputs folder, e.g. `panel stats outputs`"
+        )
+    names = {p.id: p.name for p in load_personas()}
+    collected = panel_stats.collect(folder)
+    Console(highlight=False).print(stats_report.stats_table(collected, names))
+    if html is not None:
+        atomic_write(html, stats_report.stats_html(collected, names).encode())
+        terminal.err.print(f"Wrote {html}", markup=False, soft_wrap=True)

@@ -1,0 +1,44 @@
+"""Options shared by the `panel` commands, so each reads the same everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Model profile from models.yaml (default: the file's `default`)."),
+]
+ModelsFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--models-file",
+        envvar="PANEL_MODELS_FILE",
+        help="models.yaml to use (default: ./models.yaml, else the installed copy).",
+        dir_okay=False,
+    ),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", "-o", envvar="PANEL_OUTPUTS", help="Outputs folder (default: ./outputs).", file_okay=False
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the record(s) as JSON on stdout, nothing else.")]
+FreshOpt = Annotated[bool, typer.Option("--fresh", help="Regenerate reviews even when up to date.")]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Also regenerate records a person has edited (their edits are lost).")
+]
+PersonaOpt = Annotated[
+    list[str] | None,
+    typer.Option("--persona", "-p", help="Only these personas (repeat the option). Default: all."),
+]
+ToolFiles = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Tool files (YAML or JSON): name, description, tagline, category, pricing, url.",
+        metavar="TOOL_FILE",
+    ),
+]

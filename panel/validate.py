@@ -1,0 +1,179 @@
+"""`panel validate`: check hand-edited records against the JSON Schema and against the rules.
+
+Two passes. The JSON Schema (the one `panel schema` prints, from the same pydantic models) is
+checked with the jsonschema library and every error is reported with its JSON path and a hint.
+Then the rules the schema cannot say: a verdict must agree with its score. Derived values in the
+file (counts, percentages, decision, flags) are recomputed from the reviews; where the file says
+otherwise (after a hand edit, say) that is reported as a note, since the file's values are never
+used.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as SchemaError
+from pydantic import ValidationError
+
+from panel.errors import InputError
+from panel.loading import read_text
+from panel.records import Comparison, ToolPanel, json_schema
+from panel.store import checksum
+
+KINDS: dict[str, type[ToolPanel] | type[Comparison]] = {"panel": ToolPanel, "comparison": Comparison}
+_VALIDATORS: dict[str, Draft202012Validator] = {}
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+    hint: str = ""
+
+    def line(self, file: Path) -> str:
+        return f"{file}: {self.path}: {self.message}" + (f" ({self.hint})" if self.hint else "")
+
+
+@dataclass
+class Report:
+    file: Path
+    kind: str | None
+    problems: list[Problem]
+    notes: list[str]
+    record: ToolPanel | Comparison | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def json_path(parts: Any) -> str:
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _hint(error: SchemaError) -> str:
+    v = error.validator
+    if v in ("maximum", "minimum") and error.path and error.path[-1] == "score":
+        return "scores are whole numbers from 0 to 100"
+    if v in ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum"):
+        return f"allowed range: {error.schema.get('minimum', '…')} to {error.schema.get('maximum', '…')}"
+    if v == "enum":
+        return "use one of: " + ", ".join(map(str, error.validator_value))
+    if v == "const":
+        return f"must be {error.validator_value!r}"
+    if v == "required":
+        return "add the missing field"
+    if v == "additionalProperties":
+        return "remove it; panel does not know this field"
+    if v == "type":
+        return f"expected {error.validator_value}"
+    if v in ("maxLength", "minLength"):
+        low, high = error.schema.get("minLength", 0), error.schema.get("maxLength", "…")
+        return f"length limits: {low} to {high} characters"
+    if v == "pattern":
+        return f"must match {error.validator_value}"
+    return ""
+
+
+def _validator(kind: str) -> Draft202012Validator:
+    if kind not in _VALIDATORS:
+        _VALIDATORS[kind] = Draft202012Validator(json_schema(kind))
+    return _VALIDATORS[kind]
+
+
+def _derived(data: dict[str, Any], record: ToolPanel | Comparison) -> list[Problem]:
+    """Derived values written in the file must equal the recomputed ones."""
+    problems: list[Problem] = []
+    computed = record.model_dump(mode="json")
+
+    def compare(found: Any, expected: Any, path: list[Any]) -> None:
+        if isinstance(expected, dict) and isinstance(found, dict):
+            for key, value in expected.items():
+                if key in found:
+                    compare(found[key], value, [*path, key])
+        elif found != expected:
+            problems.append(
+                Problem(
+                    json_path(path),
+                    f"the file says {json.dumps(found)}, the reviews give {json.dumps(expected)}",
+                    "derived values are recomputed, never trusted",
+                )
+            )
+
+    def walk_panel(raw: dict[str, Any], panel: dict[str, Any], path: list[Any]) -> None:
+        if "summary" in raw:
+            compare(raw["summary"], panel["summary"], [*path, "summary"])
+        for i, (r_raw, r) in enumerate(zip(raw.get("reviews", []), panel["reviews"], strict=False)):
+            for key in ("flags", "edited"):
+                if key in r_raw:
+                    compare(r_raw[key], r[key], [*path, "reviews", i, key])
+
+    if isinstance(record, Comparison):
+        for key in ("title", "question", "decision"):
+            if key in data:
+                compare(data[key], computed[key], [key])
+        for i, (raw, panel) in enumerate(zip(data.get("panels", []), computed["panels"], strict=False)):
+            walk_panel(raw, panel, ["panels", i])
+    else:
+        walk_panel(data, computed, [])
+    return problems
+
+
+def _verdicts(record: ToolPanel | Comparison) -> list[Problem]:
+    problems = []
+    panels = record.panels if isinstance(record, Comparison) else [record]
+    for p_index, panel in enumerate(panels):
+        base = ["panels", p_index] if isinstance(record, Comparison) else []
+        for r_index, review in enumerate(panel.reviews):
+            if review.contradicts:
+                threshold = review.provenance.ship_threshold
+                problems.append(
+                    Problem(
+                        json_path([*base, "reviews", r_index, "verdict"]),
+                        f"{review.verdict!r} disagrees with score {review.score}",
+                        f"{review.persona} ships at {threshold} or more; change the score or the verdict",
+                    )
+                )
+    return problems
+
+
+def validate_file(path: Path) -> Report:
+    """Every problem in one record file; never raises for a bad record, only reports it."""
+    try:
+        text = read_text(path, max_bytes=20_000_000)
+    except InputError as exc:
+        return Report(path, None, [Problem("$", exc.problem)], [])
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Report(
+            path, None, [Problem(f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}")], []
+        )
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind not in KINDS:
+        hint = "records have kind 'panel' or 'comparison'"
+        return Report(path, None, [Problem("$.kind", f"unknown record kind {kind!r}", hint)], [])
+    errors = sorted(_validator(kind).iter_errors(data), key=lambda e: list(e.absolute_path))
+    problems = [Problem(json_path(e.absolute_path), e.message, _hint(e)) for e in errors]
+    notes = []
+    if data.get("checksum") != checksum(data):
+        notes.append("edited by hand since panel last wrote it")
+    if problems:
+        return Report(path, kind, problems, notes)
+    try:
+        record = KINDS[kind].model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            problems.append(Problem(json_path(err["loc"]), err["msg"]))
+        return Report(path, kind, problems, notes)
+    problems += _verdicts(record)
+    # Stale derived values are worth a note but harmless: they are recomputed on every read.
+    notes += [f"{p.path}: {p.message} ({p.hint})" for p in _derived(data, record)]
+    return Report(path, kind, problems, notes, record)

@@ -1,0 +1,65 @@
+"""Records for tests that need a panel or comparison on disk but no model: the shapes panel writes.
+
+The review text is written for these tests. Scores and verdicts agree unless a test says not.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from panel.compare import save_comparison
+from panel.panel import PanelOutcome
+from panel.records import Provenance, ReviewEntry, Sampling, Tool, ToolPanel
+from panel.store import Outputs, write_record
+
+PERSONAS = ("builder", "skeptic", "futurist", "founder")
+WHEN = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+PARAGRAPH = (
+    "The primitive is a command that turns an API description into pages a developer can search, "
+    "and the adoption bet is a single binary that runs in the build. The first hour is installing "
+    "it, pointing it at one service and reading the output. A weekend script could render the "
+    "same pages, but it would not catch the endpoint that lost its description last week, and "
+    "that check is what a team would pay attention to."
+)
+
+
+def review(persona: str, score: int, verdict: str | None = None, text: str = PARAGRAPH) -> ReviewEntry:
+    return ReviewEntry(
+        persona=persona,
+        score=score,
+        verdict=verdict or ("ship" if score >= 60 else "skip"),
+        review=text,
+        provenance=Provenance(
+            profile="tiny",
+            model="tiny",
+            engine="vllm-server",
+            persona_digest="p",
+            prompt_digest="q",
+            schema_digest="s",
+            cache_key=f"key-{persona}",
+            sampling=Sampling(temperature=0.7, top_p=0.9, max_tokens=512),
+            finish_reason="stop",
+            created_at=WHEN,
+        ),
+    )
+
+
+def panel(name: str, scores: tuple[int, ...] = (80, 55, 70, 65), **tool: str) -> ToolPanel:
+    return ToolPanel(
+        tool=Tool(name=name, description=tool.pop("description", f"{name} does one job well."), **tool),
+        reviews=[review(p, s) for p, s in zip(PERSONAS, scores, strict=False)],
+        created_at=WHEN,
+        updated_at=WHEN,
+    )
+
+
+def write_comparison(root: Path, a: ToolPanel, b: ToolPanel) -> Path:
+    """Panel files plus the comparison, as `panel compare` leaves them."""
+    outputs = Outputs(root)
+    outcomes = []
+    for p in (a, b):
+        path = outputs.panel_path(p.tool.name)
+        write_record(path, p)
+        outcomes.append(PanelOutcome(p.tool, path, p, "written"))
+    return save_comparison(outcomes, outputs).path
