@@ -49,10 +49,12 @@ async def run_batch(
     events: BatchEvents,
     *,
     limit: int | None = None,
+    fresh: bool = False,
+    force: bool = False,
 ) -> BatchResult:
     kind = feed_format(feed)
     rows = read_feed(feed)  # raises InputError (exit 2) if the feed can't be read at all
-    runner = session.runner(events)
+    runner = session.runner(events, fresh=fresh, force=force, busy="skip")
     default = runner.profiles[session.personas[0].id]
     manifest = RunManifest(
         run_id=run.path.name,
@@ -94,6 +96,7 @@ async def run_batch(
             "written": "panels_written",
             "unchanged": "panels_unchanged",
             "kept-edited": "panels_kept_edited",
+            "busy": "panels_busy",
         }[outcome.status]
         setattr(counts, status_counter, getattr(counts, status_counter) + 1)
         counts.reviews_generated += outcome.generated

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.exceptions import TyperException
 
 from panel import records, terminal
 from panel.batch import run_batch
@@ -28,7 +28,7 @@ from panel.cli_options import (
     ToolFiles,
 )
 from panel.compare import save_comparison
-from panel.config import get_profile, load_models
+from panel.config import Profile, get_profile, load_models
 from panel.engines import create_engine
 from panel.errors import PanelError
 from panel.feeds import count_rows
@@ -199,10 +199,12 @@ def batch(
     sweep_temp_files(session.outputs.root)
     progress = terminal.BatchProgress(count_rows(feed) if feed.exists() else None)
     try:
-        result = asyncio.run(run_batch(session, feed, run, progress, limit=limit))
+        result = asyncio.run(run_batch(session, feed, run, progress, limit=limit, fresh=fresh, force=force))
     finally:
         progress.stop()
     Console(highlight=False).print(terminal.batch_summary(result.manifest, str(run.path)))
+    if result.manifest.status == "aborted":
+        terminal.err.print(f"panel: {result.manifest.message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(result.exit_code)
 
 
@@ -279,12 +281,9 @@ def models(
     Console().print(table)
 
 
-async def _check(profile) -> str:
-    engine = create_engine(profile, say=lambda m: terminal.err.print(f"· {m}"))
+async def _check(profile: Profile) -> str:
+    engine = create_engine(profile, say=lambda m: terminal.err.print(f"· {m}", markup=False))
     try:
-        if hasattr(engine, "preflight"):
-            await engine.preflight()
-        await engine.start()
         return await engine.check()
     finally:
         await engine.close()
@@ -301,15 +300,12 @@ def main() -> None:
     except PanelError as exc:
         terminal.err.print(f"panel: error: {exc.line()}", markup=False, highlight=False, soft_wrap=True)
         code = exc.exit_code
-    except click.exceptions.Abort:
-        terminal.err.print("panel: interrupted", markup=False)
+    except (typer.Abort, KeyboardInterrupt):
+        terminal.err.print("panel: interrupted; run the same command again to continue", markup=False)
         code = 130
-    except KeyboardInterrupt:
-        terminal.err.print("panel: interrupted", markup=False)
-        code = 130
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
+    except TyperException as exc:  # usage errors: typer prints them its own way
+        exc.show()  # type: ignore[attr-defined]
+        code = getattr(exc, "exit_code", 2)
     sys.exit(code or 0)
 
 

@@ -17,7 +17,6 @@ ModelsFileOpt = Annotated[
         "--models-file",
         envvar="PANEL_MODELS_FILE",
         help="models.yaml to use (default: ./models.yaml, else the installed copy).",
-        dir_okay=False,
     ),
 ]
 OutOpt = Annotated[

@@ -32,9 +32,9 @@ from panel.records import (
     review_decoding_schema,
     utcnow,
 )
-from panel.store import Outputs, load_record, write_record
+from panel.store import Outputs, ToolLocks, load_record, write_record
 
-Status = Literal["written", "unchanged", "kept-edited"]
+Status = Literal["written", "unchanged", "kept-edited", "busy"]
 
 
 def digest(obj: Any) -> str:
@@ -82,7 +82,7 @@ class Plan:
 class PanelOutcome:
     tool: Tool
     path: Path
-    panel: ToolPanel
+    panel: ToolPanel | None  # None only when "busy": another run holds the tool
     status: Status
     generated: int = 0
     reused: int = 0
@@ -131,12 +131,15 @@ class PanelRunner:
         fresh: bool = False,
         force: bool = False,
         events: Events | None = None,
+        busy: Literal["wait", "skip"] = "wait",
     ):
         self.personas = personas
         self.prompts = prompts
         self.outputs = outputs
         self.fresh = fresh
         self.force = force
+        self.busy = busy  # what to do with a tool another run is reviewing right now
+        self.locks = ToolLocks(outputs.root)
         self.events: Events = events or QuietEvents()
         self.pool = EnginePool(self.events.say)
         default = get_profile(models, profile_name, models_path)
@@ -266,6 +269,16 @@ class PanelRunner:
 
     def finish(self, plan: Plan) -> PanelOutcome:
         """Assemble and save a panel whose reviews are all in (or that needed none)."""
+        try:
+            return self._finish(plan)
+        finally:
+            self.locks.release(plan.path)
+
+    def _finish(self, plan: Plan) -> PanelOutcome:
+        if plan.path.exists() and not self.force and plan.jobs:
+            current = load_record(plan.path, ToolPanel)
+            if current.edited:  # a person edited the file while its reviews were being generated
+                return PanelOutcome(plan.tool, plan.path, current.record, "kept-edited")
         if plan.existing is not None and not plan.jobs:
             status: Status = "kept-edited" if plan.edited else "unchanged"
             return PanelOutcome(
@@ -367,6 +380,13 @@ class PanelRunner:
         async def produce() -> None:
             index = 0
             async for tool in _aiter(tools):
+                path = self.outputs.panel_path(tool.name)
+                if path not in self.locks.held and not self.locks.acquire(path, wait=False):
+                    if self.busy == "skip":
+                        await outcomes.put(PanelOutcome(tool, path, None, "busy"))
+                        continue
+                    self.events.say(f"Waiting for another panel run to finish {tool.name!r}")
+                    await asyncio.to_thread(self.locks.acquire, path, True)
                 plan = self.plan(index, tool)
                 index += 1
                 self.events.planned(len(plan.jobs), len(plan.keep))
@@ -401,6 +421,7 @@ class PanelRunner:
                 t.cancel()
             await asyncio.gather(task, *workers, return_exceptions=True)
             await self.pool.close()
+            self.locks.release_all()
 
     async def run(self, tools: Iterable[Tool]) -> list[PanelOutcome]:
         """All tools' panels, in input order (for review and compare)."""

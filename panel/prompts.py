@@ -126,13 +126,14 @@ class Prompts:
         except jinja2.UndefinedError as exc:
             raise ConfigError(
                 f"template uses an undefined variable: {exc.message}",
-                where=self._source(name)[1],
+                where=_template_in_traceback(exc) or self._source(name)[1],
                 hint="templates may use persona, tool, min_words, max_words, fence_open, "
                 "fence_close and example_json",
             ) from None
         except jinja2.exceptions.SecurityError as exc:
             raise ConfigError(
-                f"template tried an unsafe operation: {exc}", where=self._source(name)[1]
+                f"template tried an unsafe operation: {exc}",
+                where=_template_in_traceback(exc) or self._source(name)[1],
             ) from None
 
     def render(self, form: Form, persona: Persona, tool: Tool) -> RenderedPrompt:
@@ -155,6 +156,19 @@ class Prompts:
                 ("user", self._render("user.jinja", context).rstrip("\n")),
             ),
         )
+
+
+def _template_in_traceback(exc: BaseException) -> str | None:
+    """The template file an error happened in (an included one, say): Jinja puts template
+    files in the traceback's frames."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".jinja"):
+            found = filename
+        tb = tb.tb_next
+    return found
 
 
 def example_json(persona: Persona) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -25,6 +26,7 @@ class RunCounts(BaseModel):
     panels_written: int = 0
     panels_unchanged: int = 0
     panels_kept_edited: int = 0
+    panels_busy: int = 0  # being reviewed by another run at the time; that run writes them
     panels_with_failures: int = 0
     reviews_generated: int = 0
     reviews_reused: int = 0
@@ -58,8 +60,9 @@ class RunManifest(BaseModel):
 
 
 def new_run_id(feed: Path) -> str:
+    """Time, feed name and a short random part: two runs started in the same second differ."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", feed.stem or "feed").strip("-")[:40] or "feed"
-    return f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{stem}"
+    return f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{stem}-{secrets.token_hex(2)}"
 
 
 class RunFolder:
@@ -74,6 +77,7 @@ class RunFolder:
         self.manifest_path = self.path / "manifest.json"
         self.errors_path = self.path / "errors.jsonl"
         self._errors_fd: int | None = None
+        self._lock_fd: int | None = None
 
     def open(self) -> None:
         """Start this invocation's errors.jsonl afresh (bad rows are found again on a re-run)."""
@@ -101,3 +105,6 @@ class RunFolder:
         if self._errors_fd is not None:
             os.close(self._errors_fd)
             self._errors_fd = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing drops the flock
+            self._lock_fd = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from panel.config import ModelsFile, load_models
 from panel.panel import Events, PanelRunner
@@ -58,7 +59,12 @@ class Session:
         return {p.id: p.name for p in self.personas}
 
     def runner(
-        self, events: Events | None = None, *, fresh: bool = False, force: bool = False
+        self,
+        events: Events | None = None,
+        *,
+        fresh: bool = False,
+        force: bool = False,
+        busy: Literal["wait", "skip"] = "wait",
     ) -> PanelRunner:
         return PanelRunner(
             personas=self.personas,
@@ -70,4 +76,5 @@ class Session:
             fresh=fresh,
             force=force,
             events=events,
+            busy=busy,
         )

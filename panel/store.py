@@ -6,6 +6,7 @@ matches its checksum, a person changed it, and the pipeline leaves it alone unle
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -19,7 +20,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from panel.errors import InputError
-from panel.loading import describe_validation_error, read_text
+from panel.loading import describe_validation_error, parse_text, read_text
 
 OUTPUTS_ENV = "PANEL_OUTPUTS"
 SLUG_MAX = 60
@@ -147,6 +148,40 @@ def sweep_temp_files(root: Path) -> int:
     return removed
 
 
+class ToolLocks:
+    """Per-tool advisory locks (flock), so two runs sharing an outputs folder never review the
+    same tool at the same time. The kernel drops a lock when its process dies, kill -9 included,
+    so a crash never leaves a tool locked. The lock files live in the system's temp folder, one
+    folder per outputs folder, so that a command that ends in an error has written nothing
+    under outputs/; they stay there (deleting them would race)."""
+
+    def __init__(self, root: Path):
+        key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+        self.dir = Path(tempfile.gettempdir()) / f"panel-locks-{os.getuid()}" / key
+        self.held: dict[Path, int] = {}
+
+    def acquire(self, panel_path: Path, wait: bool) -> bool:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.dir / f"{panel_path.stem}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self.held[panel_path] = fd
+        return True
+
+    def release(self, panel_path: Path) -> None:
+        fd = self.held.pop(panel_path, None)
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def release_all(self) -> None:
+        for path in list(self.held):
+            self.release(path)
+
+
 @dataclass(frozen=True)
 class Loaded(Generic[M]):
     record: M
@@ -156,12 +191,10 @@ class Loaded(Generic[M]):
 def load_record(path: Path, model: type[M]) -> Loaded[M]:
     text = read_text(path, max_bytes=20_000_000)
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
+        data = parse_text(text, path.with_suffix(".json"))  # strict: no NaN, no duplicate keys
+    except InputError as exc:
         raise InputError(
-            f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}",
-            where=path,
-            hint="fix the file or move it away; panel will not overwrite it",
+            exc.problem, where=path, hint="fix the file or move it away; panel will not overwrite it"
         ) from None
     if not isinstance(data, dict):
         raise InputError("expected a JSON object", where=path)

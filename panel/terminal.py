@@ -296,7 +296,8 @@ def batch_summary(manifest: RunManifest, run_dir: str) -> Table:
         (
             "Tools",
             f"{c.tools} · {c.panels_written} written · {c.panels_unchanged} up to date"
-            f" · {c.panels_kept_edited} kept (edited by a person)",
+            f" · {c.panels_kept_edited} kept (edited by a person)"
+            + (f" · {c.panels_busy} left to another run reviewing them now" if c.panels_busy else ""),
         ),
         (
             "Reviews",

@@ -20,7 +20,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 
 from panel.errors import InputError
-from panel.loading import read_text
+from panel.loading import parse_text, read_text
 from panel.records import Comparison, ToolPanel, json_schema
 from panel.store import checksum
 
@@ -151,11 +151,12 @@ def validate_file(path: Path) -> Report:
     except InputError as exc:
         return Report(path, None, [Problem("$", exc.problem)], [])
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return Report(
-            path, None, [Problem(f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}")], []
-        )
+        data = parse_text(text, path.with_suffix(".json"))  # strict: no NaN, no duplicate keys
+    except InputError as exc:
+        where, sep, problem = exc.problem.partition(": ")
+        if where.startswith("line ") and sep:
+            return Report(path, None, [Problem(where, problem)], [])
+        return Report(path, None, [Problem("$", exc.problem)], [])
     kind = data.get("kind") if isinstance(data, dict) else None
     if kind not in KINDS:
         hint = "records have kind 'panel' or 'comparison'"

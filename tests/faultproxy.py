@@ -21,11 +21,13 @@ from vllmserver import free_port
 
 @dataclass
 class Faults:
-    fail_every: int = 0  # every Nth generation request gets HTTP 500
-    reset_every: int = 0  # every Nth generation request has its connection cut
-    delay_s: float = 0.0  # stall generation requests this long before forwarding
-    cap_max_tokens: int = 0  # lower max_tokens to this ...
-    cap_below: int = 10**9  # ... when the request asks for less than this (first attempts only)
+    fail_every: int = 0  # every Nth new generation request gets HTTP 500 ...
+    reset_every: int = 0  # ... or has its connection cut; a retry of the same request goes through
+    delay_s: float = 0.0  # stall generation requests this long before forwarding ...
+    delay_from: int = 1  # ... from the Nth generation request on
+    cap_max_tokens: int = 0  # lower max_tokens to this, for requests asking between ...
+    cap_from: int = 100  # ... this many tokens (the structured-output check asks for 64) ...
+    cap_below: int = 10**9  # ... and less than this (set it to catch first attempts only)
     strip_structured: bool = False  # forward without structured_outputs / response_format
     require_key: str | None = None  # answer 401 unless "Authorization: Bearer <key>"
 
@@ -37,6 +39,7 @@ class FaultProxy:
     port: int = field(default_factory=free_port)
     log: list[dict[str, Any]] = field(default_factory=list)
     _count: int = 0
+    _seen: set[int] = field(default_factory=set)
 
     @property
     def base_url(self) -> str:
@@ -54,19 +57,21 @@ class FaultProxy:
         if generation:
             self._count += 1
             n = self._count
-            if f.fail_every and n % f.fail_every == 0:
+            first_time = hash(body) not in self._seen
+            self._seen.add(hash(body))
+            if first_time and f.fail_every and n % f.fail_every == 0:
                 entry["fault"] = "500"
                 return web.json_response({"error": "injected failure"}, status=500)
-            if f.reset_every and n % f.reset_every == 0:
+            if first_time and f.reset_every and n % f.reset_every == 0:
                 entry["fault"] = "reset"
                 assert request.transport is not None
                 request.transport.abort()
                 raise web.HTTPInternalServerError()
-            if f.delay_s:
+            if f.delay_s and n >= f.delay_from:
                 entry["fault"] = "delay"
                 await asyncio.sleep(f.delay_s)
             data = json.loads(body)
-            if f.cap_max_tokens and data.get("max_tokens", 0) < f.cap_below:
+            if f.cap_max_tokens and f.cap_from <= data.get("max_tokens", 0) < f.cap_below:
                 entry["fault"] = "cap"
                 data["max_tokens"] = f.cap_max_tokens
             if f.strip_structured:

@@ -73,7 +73,7 @@ def test_compare_against_the_vllm_server(empty_dir: Path, server_models: Path, v
     assert first.returncode == 0, first.stderr
     record = json.loads(first.stdout)  # stdout is the JSON and nothing else
     check_comparison(record, schema, personas=4)
-    assert vllm_server.requests_total() - before == 8
+    assert vllm_server.requests_total() - before == 8 + 1  # 8 reviews and the structured-output check
     for written in (
         "panels/quillstack.json",
         "panels/ledgerlight.json",
@@ -89,7 +89,7 @@ def test_compare_against_the_vllm_server(empty_dir: Path, server_models: Path, v
         "compare", "a.json", "b.json", "--model", "tiny-server", "--json", cwd=empty_dir, env=env
     )
     assert again.returncode == 0, again.stderr
-    assert vllm_server.requests_total() - before == 8
+    assert vllm_server.requests_total() - before == 9
     assert json.loads(again.stdout) == record
     assert tree(empty_dir / "outputs") == snapshot
     assert "no model requests" in again.stderr
@@ -102,7 +102,7 @@ def test_compare_against_the_vllm_server(empty_dir: Path, server_models: Path, v
     )
     assert fifth.returncode == 0, fifth.stderr
     check_comparison(json.loads(fifth.stdout), schema, personas=5)
-    assert vllm_server.requests_total() - before == 10
+    assert vllm_server.requests_total() - before == 9 + 2 + 1
 
 
 @pytest.mark.server

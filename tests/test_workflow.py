@@ -79,7 +79,7 @@ text = head + yaml.safe_dump(data, sort_keys=False)
 
     before = vllm_server.requests_total()
     fresh = compare(root, env, "--fresh")
-    assert vllm_server.requests_total() - before == 7  # every review but the edited one
+    assert vllm_server.requests_total() - before == 7 + 1  # every review but the edited one, and the check
     panel = load_record(root / "outputs/panels/ledgerlight.json", ToolPanel).record
     assert panel.review_for("founder").review == NEW_TEXT
     comparison = load_record(root / COMPARISON, Comparison).record

@@ -80,9 +80,9 @@ class Engine(abc.ABC):
     def run(self, requests: Iterable[GenRequest] | AsyncIterable[GenRequest]) -> AsyncIterator[GenResult]:
         """Generate every request; yield each result when it is ready."""
 
-    async def check(self) -> str:
-        """Send one tiny constrained request; raise EngineError unless the reply obeys the schema."""
-        request = GenRequest(
+    def check_request(self) -> GenRequest:
+        """One tiny request whose only valid replies are the few that CHECK_SCHEMA allows."""
+        return GenRequest(
             key="check",
             prompt=RenderedPrompt(
                 form=self.profile.prompt_format,
@@ -92,9 +92,11 @@ class Engine(abc.ABC):
             schema=CHECK_SCHEMA,
             max_tokens=64,
         )
+
+    async def check(self) -> str:
+        """Send one tiny constrained request; raise EngineError unless the reply obeys the schema."""
         started = time.perf_counter()
-        results = [r async for r in self.run([request])]
-        result = results[0]
+        (result,) = [r async for r in self.run([self.check_request()])]
         if result.error:
             raise EngineError(result.error, where=self.where)
         verify_check_reply(result.text or "", where=self.where)

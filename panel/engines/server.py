@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from panel.config import Profile
-from panel.engines.base import Engine, GenRequest, GenResult, aiter_requests
+from panel.engines.base import Engine, GenRequest, GenResult, aiter_requests, verify_check_reply
 from panel.errors import EngineError, EngineUnavailable
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -121,7 +121,8 @@ class VLLMServerEngine(Engine):
         return min(self.backends, key=lambda b: b.outstanding)
 
     async def preflight(self) -> None:
-        """Every server answers and serves the profile's model; else one clear error, exit 2."""
+        """Every server answers, serves the profile's model and honours structured output;
+        otherwise one clear error before any review is attempted."""
         await self.start()
         assert self.client is not None
         for backend in self.backends:
@@ -148,6 +149,18 @@ class VLLMServerEngine(Engine):
                     where=self.where,
                     hint="set the profile's served_model_name to one of those",
                 )
+            result = await self._one(self.check_request(), backend)
+            if result.error:
+                error = EngineUnavailable if result.meta.get("unavailable") else EngineError
+                raise error(f"{backend.url}: {result.error}", where=self.where)
+            verify_check_reply(result.text or "", where=f"{self.where} ({backend.url})")
+
+    async def check(self) -> str:
+        started = time.perf_counter()
+        await self.preflight()
+        n = len(self.backends)
+        servers = "the server" if n == 1 else f"all {n} servers"
+        return f"structured output works on {servers} ({time.perf_counter() - started:.1f} s)"
 
     async def _with_retries(self, send: Any) -> httpx.Response:
         """Retry connection errors, timeouts and 5xx with exponential backoff and jitter."""
@@ -169,18 +182,24 @@ class VLLMServerEngine(Engine):
         error = EngineUnavailable if unreachable else EngineError
         raise error(f"{last} after {attempts} attempts", where=self.where)
 
-    async def _one(self, request: GenRequest) -> GenResult:
+    async def _one(self, request: GenRequest, backend: _Backend | None = None) -> GenResult:
         assert self.client is not None
         path, body = build_payload(self.profile, request)
-        backend = self._pick()
+        backend = backend or self._pick()
         backend.outstanding += 1
         started = time.perf_counter()
         try:
             self.requests_sent += 1
             reply = await self._with_retries(lambda: self.client.post(f"{backend.url}{path}", json=body))
         except EngineError as exc:
-            self.down_in_a_row = self.down_in_a_row + 1 if isinstance(exc, EngineUnavailable) else 0
-            return GenResult(request, error=exc.problem, latency_s=time.perf_counter() - started)
+            unavailable = isinstance(exc, EngineUnavailable)
+            self.down_in_a_row = self.down_in_a_row + 1 if unavailable else 0
+            return GenResult(
+                request,
+                error=exc.problem,
+                latency_s=time.perf_counter() - started,
+                meta={"unavailable": unavailable},
+            )
         finally:
             backend.outstanding -= 1
         self.down_in_a_row = 0
