@@ -110,6 +110,7 @@ async def run_batch(
 
     def save(status: str | None = None, message: str = "") -> None:
         manifest.wall_s = round(time.monotonic() - started, 3)
+        manifest.generation_s = round(runner.generation.seconds, 3)
         manifest.requests_sent = runner.pool.requests_sent
         if manifest.wall_s > 0:
             manifest.completion_tokens_per_s = round(manifest.completion_tokens / manifest.wall_s, 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, Literal, Protocol
 
 from panel.config import ModelsFile, Profile, get_profile
 from panel.engines import GenRequest, GenResult
+from panel.engines.base import as_async
 from panel.errors import PanelError
 from panel.generate import EnginePool, generate_with_retry, parse_review
 from panel.personas import Persona
@@ -39,6 +41,24 @@ Status = Literal["written", "unchanged", "kept-edited", "busy"]
 
 def digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass
+class Window:
+    """From the first request sent (engines started and checked) to the last reply received."""
+
+    started: float | None = None
+    ended: float | None = None
+
+    def start(self) -> None:
+        self.started = self.started or time.monotonic()
+
+    def stop(self) -> None:
+        self.ended = time.monotonic()
+
+    @property
+    def seconds(self) -> float:
+        return (self.ended - self.started) if self.started and self.ended else 0.0
 
 
 @dataclass(frozen=True)
@@ -140,6 +160,7 @@ class PanelRunner:
         self.force = force
         self.busy = busy  # what to do with a tool another run is reviewing right now
         self.locks = ToolLocks(outputs.root)
+        self.generation = Window()
         self.events: Events = events or QuietEvents()
         self.pool = EnginePool(self.events.say)
         default = get_profile(models, profile_name, models_path)
@@ -359,7 +380,9 @@ class PanelRunner:
 
             try:
                 engine = await self.pool.get(profile)
+                self.generation.start()
                 async for result in generate_with_retry(engine, source()):
+                    self.generation.stop()
                     job = lookup.pop(result.request.key)
                     ok, detail = self._record(job, result)
                     self.events.reviewed(job.plan.tool, job.persona.id, ok, detail)
@@ -379,7 +402,7 @@ class PanelRunner:
 
         async def produce() -> None:
             index = 0
-            async for tool in _aiter(tools):
+            async for tool in as_async(tools):
                 path = self.outputs.panel_path(tool.name)
                 if path not in self.locks.held and not self.locks.acquire(path, wait=False):
                     if self.busy == "skip":
@@ -434,12 +457,3 @@ class PanelRunner:
             )
         by_path = {o.path: o async for o in self.stream(tools)}
         return [by_path[p] for p in paths]
-
-
-async def _aiter(items: Iterable[Tool] | AsyncIterable[Tool]) -> AsyncIterator[Tool]:
-    if isinstance(items, AsyncIterable):
-        async for item in items:
-            yield item
-    else:
-        for item in items:
-            yield item

@@ -51,6 +51,9 @@ class RunManifest(BaseModel):
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     wall_s: float = 0.0
+    generation_s: float = Field(
+        default=0.0, description="From the first model request to the last reply (engine start excluded)."
+    )
     counts: RunCounts = Field(default_factory=RunCounts)
     prompt_tokens: int = 0
     completion_tokens: int = 0

@@ -151,30 +151,39 @@ def sweep_temp_files(root: Path) -> int:
 class ToolLocks:
     """Per-tool advisory locks (flock), so two runs sharing an outputs folder never review the
     same tool at the same time. The kernel drops a lock when its process dies, kill -9 included,
-    so a crash never leaves a tool locked. The lock files live in the system's temp folder, one
-    folder per outputs folder, so that a command that ends in an error has written nothing
-    under outputs/; they stay there (deleting them would race)."""
+    so a crash never leaves a tool locked. Lock files live in the system's temp folder, one
+    folder per outputs folder, so a command that ends in an error has written nothing under
+    outputs/, and each is removed by its holder on release (the inode check in `acquire` makes
+    that safe against a process that opened the file just before it went)."""
 
     def __init__(self, root: Path):
         key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
         self.dir = Path(tempfile.gettempdir()) / f"panel-locks-{os.getuid()}" / key
-        self.held: dict[Path, int] = {}
+        self.held: dict[Path, tuple[int, Path]] = {}
 
     def acquire(self, panel_path: Path, wait: bool) -> bool:
         self.dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.dir / f"{panel_path.stem}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self.held[panel_path] = fd
-        return True
+        lock = self.dir / f"{panel_path.stem}.lock"
+        while True:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            try:
+                if os.fstat(fd).st_ino == lock.stat().st_ino:
+                    self.held[panel_path] = (fd, lock)
+                    return True
+            except FileNotFoundError:
+                pass
+            os.close(fd)  # its holder removed it while we waited: lock the current file instead
 
     def release(self, panel_path: Path) -> None:
-        fd = self.held.pop(panel_path, None)
-        if fd is not None:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        held = self.held.pop(panel_path, None)
+        if held is not None:
+            fd, lock = held
+            lock.unlink(missing_ok=True)  # while still holding it; see acquire
             os.close(fd)
 
     def release_all(self) -> None:

@@ -17,13 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faultproxy import FaultProxy, Faults
 from test_batch import feed_tools, no_temp_files, panels, write_feed
 
 from panel.records import ToolPanel
 from panel.store import load_record
 
 from conftest import run_panel, tiny_profiles, write_models, write_tool
+from faultproxy import FaultProxy, Faults
 from vllmserver import VLLMServer, free_port, start_vllm_server, stop_vllm_server
 
 pytestmark = pytest.mark.server

@@ -15,7 +15,7 @@ from typing import ClassVar
 import pytest
 
 import panel.generate as generation
-from panel.engines.base import Engine, GenResult, aiter_requests
+from panel.engines.base import Engine, GenResult, as_async
 from panel.records import Change, Tool, ToolPanel
 from panel.session import Session
 from panel.store import load_record, write_record
@@ -33,7 +33,7 @@ class ScriptedEngine(Engine):
     script: ClassVar[dict[str, object]] = {}
 
     async def run(self, requests):
-        async for r in aiter_requests(requests):
+        async for r in as_async(requests):
             persona = r.key.split(":")[1]
             self.requests_sent += 1
             ScriptedEngine.calls.append((self.profile.name, persona, r.max_tokens))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from panel.errors import InputError
 from panel.records import Tool, ToolPanel
-from panel.store import Outputs, atomic_write, load_record, slugify, write_record
+from panel.store import Outputs, ToolLocks, atomic_write, load_record, slugify, write_record
 
 HOSTILE = [
     "../../etc/passwd",
@@ -107,3 +110,41 @@ def test_broken_record_is_one_clear_error(tmp_path: Path):
     path.write_text('{"kind": "panel",')
     with pytest.raises(InputError, match=r"p\.json: line 1 column \d+: invalid JSON"):
         load_record(path, ToolPanel)
+
+
+def test_tool_locks_keep_two_processes_apart_and_leave_no_files(tmp_path: Path):
+    holder = textwrap.dedent(
+        f"""
+        import sys, time
+        from pathlib import Path
+        from panel.store import ToolLocks
+        locks = ToolLocks(Path({str(tmp_path)!r}) / "outputs")
+        path = Path({str(tmp_path)!r}) / "outputs" / "panels" / "x.json"
+        print(locks.acquire(path, wait=False), flush=True)
+        sys.stdin.readline()
+        locks.release(path)
+        """
+    )
+    other = subprocess.Popen(
+        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert other.stdout.readline().strip() == "True"
+    locks = ToolLocks(tmp_path / "outputs")
+    path = tmp_path / "outputs" / "panels" / "x.json"
+    assert not locks.acquire(path, wait=False)  # the other process holds it
+    assert locks.acquire(tmp_path / "outputs" / "panels" / "y.json", wait=False)  # another tool is free
+    other.stdin.write("\n")
+    other.stdin.flush()
+    assert locks.acquire(path, wait=True)  # once released, ours
+    other.wait(timeout=30)
+    locks.release_all()
+    assert list(locks.dir.iterdir()) == []
+    # A holder killed with SIGKILL never leaves its tool locked.
+    killed = subprocess.Popen(
+        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert killed.stdout.readline().strip() == "True"
+    killed.kill()
+    killed.wait()
+    assert locks.acquire(path, wait=False)
+    locks.release_all()

@@ -67,7 +67,10 @@ def start_vllm_server(model: Path, log: Path, port: int | None = None, timeout: 
         STRUCTURED_FLAG,
     ]
     handle = log.open("wb")
-    process = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    # Its own process group (so a test can kill the whole server) but not its own session: with
+    # scheduler autogroups a new session would make the server share CPU with its client 50/50
+    # as two groups, starving the server's front end on a 2-core machine.
+    process = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, process_group=0)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from panel.config import Profile
 from panel.errors import EngineError
@@ -24,6 +24,7 @@ CHECK_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 CHECK_PROMPT = "Reply with a small JSON object.\n"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -132,15 +133,14 @@ def verify_check_reply(text: str, where: str) -> None:
         )
 
 
-async def aiter_requests(
-    requests: Iterable[GenRequest] | AsyncIterable[GenRequest],
-) -> AsyncIterator[GenRequest]:
-    if isinstance(requests, AsyncIterable):
-        async for r in requests:
-            yield r
+async def as_async(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
+    """Either kind of iterable as an async one; a plain one yields to the loop between items."""
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
     else:
-        for r in requests:
-            yield r
+        for item in items:
+            yield item
             await asyncio.sleep(0)
 
 
@@ -148,7 +148,7 @@ async def chunks(
     requests: Iterable[GenRequest] | AsyncIterable[GenRequest], size: int
 ) -> AsyncIterator[list[GenRequest]]:
     batch: list[GenRequest] = []
-    async for r in aiter_requests(requests):
+    async for r in as_async(requests):
         batch.append(r)
         if len(batch) >= size:
             yield batch

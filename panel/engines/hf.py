@@ -15,7 +15,7 @@ from typing import Any
 
 from panel import embedded
 from panel.config import Profile
-from panel.engines.base import Engine, GenRequest, GenResult, aiter_requests
+from panel.engines.base import Engine, GenRequest, GenResult, as_async
 from panel.errors import EngineError
 
 
@@ -120,5 +120,5 @@ class TransformersEngine(Engine):
         self, requests: Iterable[GenRequest] | AsyncIterable[GenRequest]
     ) -> AsyncIterator[GenResult]:
         await self.start()
-        async for request in aiter_requests(requests):
+        async for request in as_async(requests):
             yield await asyncio.to_thread(self._generate_safely, request)

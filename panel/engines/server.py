@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from panel.config import Profile
-from panel.engines.base import Engine, GenRequest, GenResult, aiter_requests, verify_check_reply
+from panel.engines.base import Engine, GenRequest, GenResult, as_async, verify_check_reply
 from panel.errors import EngineError, EngineUnavailable
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -230,7 +230,7 @@ class VLLMServerEngine(Engine):
         await self.start()
         limit = self.profile.concurrency
         pending: set[asyncio.Task[GenResult]] = set()
-        source = aiter_requests(requests)
+        source = as_async(requests)
         exhausted = False
         try:
             while True:
