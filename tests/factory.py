@@ -24,24 +24,30 @@ PARAGRAPH = (
 )
 
 
+def provenance(**changes: object) -> Provenance:
+    """Provenance as the server engine stamps it; a test overrides only what it is about."""
+    fields: dict[str, object] = {
+        "profile": "tiny",
+        "model": "tiny",
+        "engine": "vllm-server",
+        "persona_digest": "p",
+        "prompt_digest": "q",
+        "schema_digest": "s",
+        "cache_key": "key",
+        "sampling": Sampling(temperature=0.7, top_p=0.9, max_tokens=512),
+        "finish_reason": "stop",
+        "created_at": WHEN,
+    }
+    return Provenance.model_validate(fields | changes)
+
+
 def review(persona: str, score: int, verdict: str | None = None, text: str = PARAGRAPH) -> ReviewEntry:
     return ReviewEntry(
         persona=persona,
         score=score,
         verdict=verdict or ("ship" if score >= 60 else "skip"),
         review=text,
-        provenance=Provenance(
-            profile="tiny",
-            model="tiny",
-            engine="vllm-server",
-            persona_digest="p",
-            prompt_digest="q",
-            schema_digest="s",
-            cache_key=f"key-{persona}",
-            sampling=Sampling(temperature=0.7, top_p=0.9, max_tokens=512),
-            finish_reason="stop",
-            created_at=WHEN,
-        ),
+        provenance=provenance(cache_key=f"key-{persona}"),
     )
 
 

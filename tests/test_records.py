@@ -10,16 +10,16 @@ from pydantic import ValidationError
 
 from panel.records import (
     Comparison,
-    Provenance,
     Review,
     ReviewEntry,
     ReviewFailure,
-    Sampling,
     Tool,
     ToolPanel,
     json_schema,
     review_decoding_schema,
 )
+
+from factory import provenance
 
 TEXT = " ".join(["word"] * 70)
 
@@ -30,17 +30,7 @@ def entry(persona: str, score: int, verdict: str | None = None, threshold: int =
         score=score,
         verdict=verdict or ("ship" if score >= threshold else "skip"),
         review=TEXT,
-        provenance=Provenance(
-            profile="p",
-            model="m",
-            engine="transformers",
-            persona_digest="d",
-            prompt_digest="d",
-            schema_digest="d",
-            cache_key="k",
-            ship_threshold=threshold,
-            sampling=Sampling(temperature=0.7, top_p=0.9, max_tokens=512),
-        ),
+        provenance=provenance(ship_threshold=threshold),
     )
 
 

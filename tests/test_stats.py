@@ -14,25 +14,18 @@ import pytest
 from rich.console import Console
 
 from panel.errors import InputError
-from panel.records import Comparison, Draft, Provenance, ReviewEntry, ReviewFailure, Sampling, Tool, ToolPanel
+from panel.records import Comparison, Draft, ReviewEntry, ReviewFailure, Tool, ToolPanel
 from panel.stats import Stats, collect, fleiss_kappa
 from panel.stats_report import stats_html, stats_table
 from panel.store import Outputs, write_record
+
+from factory import provenance
 
 TEXT = "A considered paragraph about the tool and what it is for. " * 8
 N = 24
 FUTURIST_FAILED = {3, 7}
 PUBLISHED = {15, 20}
-PROVENANCE = Provenance(
-    profile="p",
-    model="m",
-    engine="transformers",
-    persona_digest="d",
-    prompt_digest="d",
-    schema_digest="d",
-    cache_key="k",
-    sampling=Sampling(temperature=0.7, top_p=0.9, max_tokens=512),
-)
+PROVENANCE = provenance()
 
 
 def entry(persona: str, score: int, original: tuple[int, str] | None = None, text: str = TEXT) -> ReviewEntry:
