@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -77,6 +78,19 @@ def test_atomic_write_leaves_no_temp_files(tmp_path: Path):
     atomic_write(target, b"two")
     assert target.read_bytes() == b"two"
     assert os.listdir(target.parent) == ["b.json"]
+
+
+def test_atomic_write_gives_the_mode_a_plain_write_would(tmp_path: Path):
+    """Published pages are served by other users: a 0600 temp file must not become the page."""
+    plain = tmp_path / "plain.html"
+    plain.write_bytes(b"x")
+    target = tmp_path / "page.html"
+    atomic_write(target, b"<p>one</p>")
+    assert stat.S_IMODE(target.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
+
+    target.chmod(0o640)  # a mode someone chose stays when the file is replaced
+    atomic_write(target, b"<p>two</p>")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
 
 
 def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
