@@ -2,6 +2,8 @@
 
     python bench/batch_throughput.py [--tools 50] [--concurrency 32] [--rerun-tools 200]
                                      [--rss-small 1000] [--rss-large 10000]
+                                     [--constraint profile|json|grammar] [--compare-forms]
+                                     [--stock-server] [--throughput-only]
 
 What it prints (and nothing here is a timed test assertion; figures are for the results table):
 
@@ -19,6 +21,16 @@ What it prints (and nothing here is a timed test assertion; figures are for the 
 3. Peak RSS of `panel batch` on feeds whose tools are all done, small and large. The done panels
    are made by panel's own planner (same cache keys) with review text from a real reply, so the
    run takes the same path as a nightly re-run; no model is needed for this part.
+
+The constraint form (panel/engines/decoding.py): `--constraint json|grammar` sends that form on
+both sides (the direct client's bodies get that `structured_outputs`; panel gets it through its
+profile's `options.constraint`); `profile`, the default, leaves panel's own choice on both.
+`--compare-forms` replaces the two-side table by four sides in rotating order (direct json,
+direct grammar, panel batch json, panel batch grammar), counts how many replies of each side
+parse, and adds the costs of the grammar form: compile time in-process (xgrammar, the tiny
+model's tokenizer), first-request latency of a new schema on the server against later ones, and
+single-request tokens/s of each form. `--stock-server` starts the server without
+`--structured-outputs-config` (free whitespace in the json form), `--throughput-only` skips 2 and 3.
 """
 
 from __future__ import annotations
@@ -44,7 +56,8 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from panel.config import Profile  # noqa: E402
 from panel.engines import GenRequest  # noqa: E402
-from panel.engines.server import build_payload  # noqa: E402
+from panel.engines.decoding import ConstraintForm, diagnose, schema_grammar, structured_outputs  # noqa: E402
+from panel.engines.vllm_server import build_payload  # noqa: E402
 from panel.personas import load_personas  # noqa: E402
 from panel.prompts import Prompts  # noqa: E402
 from panel.records import Provenance, ReviewEntry, Tool, ToolPanel, review_decoding_schema, utcnow  # noqa: E402
@@ -77,9 +90,15 @@ def write_feed(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def models_file(path: Path, base_url: str, model: Path, concurrency: int) -> Path:
+def models_file(
+    path: Path, base_url: str, model: Path, concurrency: int, constraint: ConstraintForm | None = None
+) -> Path:
+    """A models.yaml with one profile, `bench`; with `constraint`, its `options.constraint`. No
+    `seed:` (the direct client sends none, and seeded requests under load crash a vLLM CPU server
+    with chunked prefill)."""
     import yaml
 
+    options = {"constraint": constraint} if constraint is not None else {}
     profile = {
         "engine": "vllm-server",
         "base_url": base_url,
@@ -90,13 +109,17 @@ def models_file(path: Path, base_url: str, model: Path, concurrency: int) -> Pat
         "temperature": 0.8,
         "concurrency": concurrency,
         "timeout": 300,
+        **({"options": options} if options else {}),
     }
     path.write_text(yaml.safe_dump({"default": "bench", "models": {"bench": profile}}))
     return path
 
 
-def payloads(rows: list[dict], profile: Profile) -> list[tuple[str, dict]]:
-    """The exact requests panel sends: its prompts, its schema per persona, its token budget."""
+def payloads(
+    rows: list[dict], profile: Profile, constraint: ConstraintForm | None = None
+) -> list[tuple[str, dict]]:
+    """The exact requests panel sends: its prompts, its schema per persona, its token budget;
+    with `constraint`, the schema goes in that form whatever the profile says."""
     prompts = Prompts()
     out = []
     for row in rows:
@@ -108,12 +131,21 @@ def payloads(rows: list[dict], profile: Profile) -> list[tuple[str, dict]]:
                 schema=review_decoding_schema(persona.id, persona.ship_threshold),
                 max_tokens=profile.max_tokens,
             )
-            out.append(build_payload(profile, request))
+            path, body = build_payload(profile, request)
+            if constraint is not None:
+                body.update(structured_outputs(request.schema, constraint))
+            out.append((path, body))
     return out
 
 
-async def direct(base_url: str, requests: list[tuple[str, dict]], concurrency: int) -> float:
-    """A minimal async OpenAI-style client: a semaphore and POSTs. Returns wall seconds."""
+async def direct(
+    base_url: str,
+    requests: list[tuple[str, dict]],
+    concurrency: int,
+    replies: list[bytes] | None = None,
+) -> float:
+    """A minimal async OpenAI-style client: a semaphore and POSTs. Returns wall seconds. With
+    `replies`, each reply's body is appended to it, to be read after the clock stops."""
     limit = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(timeout=300, limits=httpx.Limits(max_connections=concurrency + 4)) as client:
 
@@ -127,6 +159,8 @@ async def direct(base_url: str, requests: list[tuple[str, dict]], concurrency: i
                         if attempt == 2:
                             raise
                 reply.raise_for_status()
+                if replies is not None:
+                    replies.append(reply.content)
 
         started = time.perf_counter()
         await asyncio.gather(*(one(p, b) for p, b in requests))
@@ -228,6 +262,127 @@ def make_done_panels(work: Path, rows: list[dict], template: ToolPanel, models: 
         write_record(plan.path, ToolPanel(tool=plan.tool, reviews=reviews))
 
 
+def reply_health(bodies: list[bytes]) -> str:
+    """How many replies parse as a JSON object, and what went wrong with the others."""
+    kinds: dict[str, int] = {}
+    for body in bodies:
+        choice = json.loads(body)["choices"][0]
+        kind = diagnose(choice.get("text") or "", choice.get("finish_reason")).kind
+        kinds[kind] = kinds.get(kind, 0) + 1
+    ok = kinds.pop("ok", 0)
+    others = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    return f"{ok}/{len(bodies)}" + (f" ({others})" if others else "")
+
+
+def form_costs(base: str, model: Path, profile: Profile) -> None:
+    """What the grammar form costs beside the json form: compile time in-process, the first
+    request of a new schema on the server, and tokens/s of one request at a time."""
+    import xgrammar as xgr
+    from transformers import AutoTokenizer
+
+    from panel.engines import decoding
+    from panel.engines.base import CHECK_SCHEMA
+
+    print("\n## Constraint forms: compile time in-process (xgrammar 0.2.8, tiny model's tokenizer)")
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=len(tokenizer))
+    compiler = xgr.GrammarCompiler(info, max_threads=8, cache_enabled=False)
+    schemas = {"check": CHECK_SCHEMA} | {
+        p.id: review_decoding_schema(p.id, p.ship_threshold) for p in load_personas()
+    }
+
+    def ms(fn: object, n: int = 5) -> float:
+        times = []
+        for _ in range(n):
+            started = time.perf_counter()
+            fn()  # type: ignore[operator]
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times)
+
+    print(
+        "| schema | write grammar (panel, Python) | compile grammar form | compile json, flag on "
+        "| compile json, stock | grammar chars |"
+    )
+    print("|---|---|---|---|---|---|")
+    for name, schema in schemas.items():
+        text = json.dumps(schema)
+        grammar = schema_grammar(schema)
+        write = ms(lambda t=text: decoding._grammar_text.__wrapped__(t))
+        compact = ms(lambda g=grammar: compiler.compile_grammar(g))
+        flag = ms(lambda t=text: compiler.compile_json_schema(t, any_whitespace=False, separators=(",", ":")))
+        stock = ms(lambda t=text: compiler.compile_json_schema(t, any_whitespace=True))
+        print(
+            f"| {name} | {write:.2f} ms | {compact:.1f} ms | {flag:.1f} ms | {stock:.1f} ms "
+            f"| {len(grammar):,} |"
+        )
+    for what, code in (
+        (
+            "import panel.engines.decoding and write the check grammar",
+            "from panel.engines.base import CHECK_SCHEMA; from panel.engines.decoding import schema_grammar; "
+            "schema_grammar(CHECK_SCHEMA)",
+        ),
+        ("import xgrammar (what deriving the grammar with xgrammar would cost)", "import xgrammar"),
+    ):
+        walls = []
+        for _ in range(3):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd=REPO)
+            walls.append(time.perf_counter() - started)
+        print(
+            f"- fresh process, {what}: {statistics.median(walls):.2f} s "
+            "(median of 3, interpreter start included)"
+        )
+
+    async def timed(client: httpx.AsyncClient, body: dict) -> tuple[float, int]:
+        started = time.perf_counter()
+        reply = await client.post(base + "/completions", json=body)
+        reply.raise_for_status()
+        return time.perf_counter() - started, reply.json()["usage"]["completion_tokens"]
+
+    async def server_side() -> None:
+        _, body = payloads(tools(1, "Latency"), profile)[0]
+        async with httpx.AsyncClient(timeout=300) as client:
+            print(
+                "\n## Constraint forms on the server: a new schema's first request against later ones "
+                "(max_tokens 1)"
+            )
+            print("| form | first request, ms (5 new schemas) | later requests, ms (median of 15) |")
+            print("|---|---|---|")
+            firsts: dict[str, list[float]] = {"json": [], "grammar": []}
+            later: dict[str, list[float]] = {"json": [], "grammar": []}
+            for i in range(10):
+                form: ConstraintForm = ("json", "grammar")[i % 2]
+                schema = review_decoding_schema(f"fresh{i:02d}{os.getpid()}", 60)
+                one = {**body, "max_tokens": 1, **structured_outputs(schema, form)}
+                firsts[form].append((await timed(client, one))[0] * 1000)
+                for _ in range(3):
+                    later[form].append((await timed(client, one))[0] * 1000)
+            for form in ("json", "grammar"):
+                each = ", ".join(f"{x:.0f}" for x in firsts[form])
+                print(
+                    f"| {form} | {statistics.median(firsts[form]):.0f} ({each}) "
+                    f"| {statistics.median(later[form]):.0f} |"
+                )
+
+            print(
+                f"\n## Constraint forms: one request at a time, max_tokens {MAX_TOKENS}, alternating, 8 each"
+            )
+            print("| form | median tokens/s | all tokens / all seconds | median reply tokens |")
+            print("|---|---|---|---|")
+            runs: dict[str, list[tuple[float, int]]] = {"json": [], "grammar": []}
+            schema = review_decoding_schema(load_personas()[0].id, load_personas()[0].ship_threshold)
+            for i in range(16):
+                form = ("json", "grammar")[(i + i // 2) % 2]
+                runs[form].append(await timed(client, {**body, **structured_outputs(schema, form)}))
+            for form, values in runs.items():
+                rates = [tokens / wall for wall, tokens in values]
+                total = sum(t for _, t in values) / sum(w for w, _ in values)
+                tokens = statistics.median(t for _, t in values)
+                print(f"| {form} | {statistics.median(rates):,.1f} | {total:,.1f} | {tokens:.0f} |")
+
+    asyncio.run(server_side())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tools", type=int, default=50)
@@ -236,72 +391,160 @@ def main() -> None:
     parser.add_argument("--rerun-tools", type=int, default=200)
     parser.add_argument("--rss-small", type=int, default=1000)
     parser.add_argument("--rss-large", type=int, default=10000)
+    parser.add_argument(
+        "--constraint",
+        choices=["profile", "json", "grammar"],
+        default="profile",
+        help="the constraint form on both sides; 'profile' keeps panel's own (default)",
+    )
+    parser.add_argument(
+        "--compare-forms",
+        action="store_true",
+        help="four sides (direct and panel, json and grammar) and the grammar form's costs",
+    )
+    parser.add_argument(
+        "--stock-server", action="store_true", help="start the server without --structured-outputs-config"
+    )
+    parser.add_argument("--throughput-only", action="store_true", help="skip the re-run and RSS parts")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="panel-bench-"))
     model = tinymodel.build(root / "tiny")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print("starting a vLLM CPU server with the tiny random-weight model ...", flush=True)
-    server = start_vllm_server(model, root / "server.log")
+    kind = "stock (no --structured-outputs-config)" if args.stock_server else "whitespace flag on"
+    print(f"starting a vLLM CPU server with the tiny random-weight model, {kind} ...", flush=True)
+    server = start_vllm_server(model, root / "server.log", structured_flag=not args.stock_server)
     try:
         base = server.base_url
-        models = models_file(root / "models.yaml", base, model, args.concurrency)
-        env = {"PANEL_MODELS_FILE": str(models)}
+        chosen: ConstraintForm | None = None if args.constraint == "profile" else args.constraint
+        models = models_file(root / "models.yaml", base, model, args.concurrency, chosen)
         profile = Session.open(models_file=models).models.models["bench"]
-        # Warm the server (first requests compile grammars and kernels) so neither side pays it.
-        asyncio.run(direct(base, payloads(tools(2, "Warmup"), profile), args.concurrency))
+        env = {"PANEL_MODELS_FILE": str(models)}
+        # (label, direct or panel, form for the direct client's bodies, models file for panel)
+        sides: list[tuple[str, str, ConstraintForm | None, Path]]
+        if args.compare_forms:
+            per_form = {
+                form: models_file(root / f"models-{form}.yaml", base, model, args.concurrency, form)
+                for form in ("json", "grammar")
+            }
+            sides = [
+                ("direct json", "direct", "json", models),
+                ("direct grammar", "direct", "grammar", models),
+                ("panel batch json", "panel", None, per_form["json"]),
+                ("panel batch grammar", "panel", None, per_form["grammar"]),
+            ]
+        else:
+            sides = [("direct", "direct", chosen, models), ("panel batch", "panel", None, models)]
+        # Warm the server (first requests compile grammars and kernels) so no side pays it.
+        for form in {side[2] for side in sides if side[1] == "direct"}:
+            asyncio.run(direct(base, payloads(tools(2, "Warmup"), profile, form), args.concurrency))
 
         rows = tools(args.tools, "Bench")
-        requests = payloads(rows, profile)
+        requests = {form: payloads(rows, profile, form) for form in {side[2] for side in sides}}
+        n_requests = len(rows) * len(load_personas())
         print(
-            f"\n## Throughput: {args.tools} tools x 4 personas = {len(requests)} requests, "
-            f"concurrency {args.concurrency}, max_tokens {MAX_TOKENS}"
+            f"\n## Throughput: {args.tools} tools x 4 personas = {n_requests} requests, "
+            f"concurrency {args.concurrency}, max_tokens {MAX_TOKENS}, server: {kind}"
         )
-        print("| round | side | requests | generated tokens (server) | s | mean running | tokens/s |")
-        print("|---|---|---|---|---|---|---|")
-        sides: dict[str, list[float]] = {"direct": [], "panel batch": [], "panel batch, whole run": []}
+        print(
+            "| round | side | requests | replies that parse | generated tokens (server) | s | mean running "
+            "| tokens/s |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        rates: dict[str, list[float]] = {}
+        whole: dict[str, list[float]] = {}
+        by_round: dict[int, dict[str, float]] = {}  # for ratios within a round (drift cancels)
 
-        def run_direct(r: int) -> None:
+        def run_direct(r: int, label: str, form: ConstraintForm | None) -> None:
             before = generated_tokens(base)
+            bodies: list[bytes] = []
             with Occupancy(base) as busy:
-                wall = asyncio.run(direct(base, requests, args.concurrency))
+                wall = asyncio.run(direct(base, requests[form], args.concurrency, bodies))
             tokens = generated_tokens(base) - before
-            sides["direct"].append(tokens / wall)
+            rates.setdefault(label, []).append(tokens / wall)
+            by_round.setdefault(r, {})[label] = tokens / wall
             print(
-                f"| {r} | direct | {len(requests)} | {tokens:,.0f} | {wall:.1f} | {busy.mean:.1f} "
-                f"| {tokens / wall:,.1f} |"
+                f"| {r} | {label} | {len(bodies)} | {reply_health(bodies)} | {tokens:,.0f} | {wall:.1f} "
+                f"| {busy.mean:.1f} | {tokens / wall:,.1f} |"
             )
 
-        def run_batch(r: int) -> None:
-            work = root / f"batch-{r}"
+        def run_batch(r: int, label: str, models_path: Path) -> None:
+            work = root / f"batch-{r}-{label.replace(' ', '-')}"
             work.mkdir()
             write_feed(work / "feed.jsonl", rows)
             before = generated_tokens(base)
             with Occupancy(base) as busy:
                 code, proc_wall, _, err = run_panel(
-                    ["batch", "feed.jsonl", "-c", str(args.concurrency), "--run-id", "bench"], work, env
+                    ["batch", "feed.jsonl", "-c", str(args.concurrency), "--run-id", "bench"],
+                    work,
+                    {"PANEL_MODELS_FILE": str(models_path)},
                 )
             tokens = generated_tokens(base) - before
-            assert code == 0, err[-2000:]
-            manifest = json.loads((work / "outputs/runs/bench/manifest.json").read_text())
+            manifest_path = work / "outputs/runs/bench/manifest.json"
+            manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+            if code != 0 and not args.compare_forms:
+                raise AssertionError(err[-2000:])
+            if code != 0 or not manifest.get("generation_s"):
+                lines = [line for line in err.splitlines() if line.strip()][-3:]
+                why = manifest.get("message") or " / ".join(lines)
+                sent = manifest.get("requests_sent", "-")
+                print(
+                    f"| {r} | {label} | {sent} | failed (exit {code}): {why[:300]} "
+                    f"| {tokens:,.0f} | - | - | - |"
+                )
+                return
             wall, window = manifest["wall_s"], manifest["generation_s"]
-            sides["panel batch"].append(tokens / window)
-            sides["panel batch, whole run"].append(tokens / wall)
+            counts = manifest.get("counts", {})
+            done, failed = counts.get("reviews_generated", 0), counts.get("reviews_failed", 0)
+            health = f"{done}/{done + failed}"
+            rates.setdefault(label, []).append(tokens / window)
+            whole.setdefault(label, []).append(tokens / wall)
+            by_round.setdefault(r, {})[label] = tokens / window
             print(
-                f"| {r} | panel batch | {manifest['requests_sent']} | {tokens:,.0f} | {window:.1f} "
+                f"| {r} | {label} | {manifest['requests_sent']} | {health} | {tokens:,.0f} | {window:.1f} "
                 f"(run {wall:.1f}, process {proc_wall:.1f}) | {busy.mean:.1f} | {tokens / window:,.1f} "
                 f"(run {tokens / wall:,.1f}) |"
             )
 
-        for r in range(1, args.rounds + 1):  # alternate which side goes first
-            for side in (run_direct, run_batch) if r % 2 else (run_batch, run_direct):
-                side(r)
-        median = {k: statistics.median(v) for k, v in sides.items()}
-        d, p, w = median["direct"], median["panel batch"], median["panel batch, whole run"]
-        print(
-            f"\nmedian tokens/s: direct {d:,.1f}; panel batch {p:,.1f} (ratio {p / d:.3f}); "
-            f"panel batch over its whole run, engine start and check included, {w:,.1f} (ratio {w / d:.3f})"
-        )
+        for r in range(1, args.rounds + 1):  # rotate which side goes first
+            shift = (r - 1) % len(sides)
+            for label, how, form, models_path in sides[shift:] + sides[:shift]:
+                if how == "direct":
+                    run_direct(r, label, form)
+                else:
+                    run_batch(r, label, models_path)
+        median = {k: statistics.median(v) for k, v in rates.items()}
+        baseline = sides[0][0]
+        if baseline in median:
+            d = median[baseline]
+            parts = [f"{baseline} {d:,.1f}"]
+            for label in median:
+                if label != baseline:
+                    parts.append(f"{label} {median[label]:,.1f} (ratio {median[label] / d:.3f})")
+            for label, values in whole.items():
+                w = statistics.median(values)
+                parts.append(
+                    f"{label} over its whole run, engine start and check included, {w:,.1f} "
+                    f"(ratio {w / d:.3f})"
+                )
+            print("\nmedian tokens/s: " + "; ".join(parts))
+            paired = []
+            for label in median:
+                ratios = [
+                    row[label] / row[baseline]
+                    for row in by_round.values()
+                    if label in row and baseline in row
+                ]
+                if label != baseline and ratios:
+                    each = ", ".join(f"{x:.3f}" for x in ratios)
+                    paired.append(f"{label} / {baseline} {statistics.median(ratios):.3f} ({each})")
+            if paired:
+                print("median of the ratios within each round: " + "; ".join(paired))
+
+        if args.compare_forms:
+            form_costs(base, model, profile)
+        if args.throughput_only:
+            return
 
         print(f"\n## Re-running a finished batch of {args.rerun_tools} tools")
         work = root / "rerun"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -14,10 +16,13 @@ from rich.console import Console
 from rich.table import Table
 from typer.exceptions import TyperException
 
-from panel import records, terminal
+from panel import grounding, records, terminal
 from panel.batch import run_batch
+from panel.cli_claims import claims_app
+from panel.cli_desk import desk
 from panel.cli_editorial import editorial
 from panel.cli_options import (
+    ClaimsOpt,
     ForceOpt,
     FreshOpt,
     JsonOpt,
@@ -25,20 +30,23 @@ from panel.cli_options import (
     ModelsFileOpt,
     OutOpt,
     PersonaOpt,
+    RunOptions,
     ToolFiles,
 )
+from panel.cli_votes import votes_app
 from panel.compare import save_comparison
 from panel.config import Profile, get_profile, load_models
-from panel.engines import create_engine
-from panel.errors import PanelError
-from panel.feeds import count_rows
-from panel.panel import PanelOutcome
+from panel.engines import create_engine, embedded
+from panel.errors import InputError, PanelError
+from panel.feeds import check_readable, count_rows
 from panel.personas import load_personas
-from panel.records import json_schema
+from panel.quality import thin_material
+from panel.records import Tool, json_schema
+from panel.runner import PanelOutcome
 from panel.runs import RunFolder, new_run_id
 from panel.session import Session
 from panel.store import dump_record, sweep_temp_files
-from panel.tools import load_tools
+from panel.toolfiles import load_tools
 
 os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
 os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
@@ -73,13 +81,83 @@ def _report(written: list[tuple[Path, str]], console: Console) -> None:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def _run_panels(session: Session, tools: list, fresh: bool, force: bool) -> list[PanelOutcome]:
-    sweep_temp_files(session.outputs.root)
+def _engine_log(session: Session, run_folder: Path | None = None) -> Path | None:
+    """Where an in-process engine's own output goes (None: no in-process engine): the run
+    folder for a batch, else a file in panel's cache named by time and process."""
+    if all(p.engine == "vllm-server" for p in session.profiles().values()):
+        return None
+    if run_folder is not None:
+        return run_folder / "engine.log"
+    return embedded.cache_root() / "logs" / f"engine-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+
+
+def _check_material(session: Session, tools: list[Tool], files: list[Path]) -> None:
+    """Warn about a tool whose material is too thin to judge; refuse it where the profile says so."""
+    refuse = any(p.thin_material == "refuse" for p in session.profiles().values())
+    for tool, file in zip(tools, files, strict=True):
+        problem = thin_material(tool)
+        if problem is None:
+            continue
+        if refuse:
+            raise InputError(
+                problem, where=file, hint="add to its description or sources (thin_material: refuse)"
+            )
+        terminal.err.print(
+            f"panel: warning: {file}: {problem}", markup=False, highlight=False, soft_wrap=True
+        )
+
+
+def _run_panels(
+    session: Session, tools: list[Tool], files: list[Path], options: RunOptions
+) -> list[PanelOutcome]:
     events = terminal.ProgressEvents(names=session.persona_names)
+    # The runner checks profiles and templates: configuration errors come before any warning.
+    runner = session.runner(events, fresh=options.fresh, force=options.force, claims=options.claims)
+    _check_material(session, tools, files)
+    sweep_temp_files(session.outputs.root)
+    log = _engine_log(session)
     try:
-        return asyncio.run(session.runner(events, fresh=fresh, force=force).run(tools))
+        with terminal.engine_output_to(log):
+            outcomes = asyncio.run(runner.run(tools))
     finally:
         events.stop()
+    if log is not None and log.exists():
+        if log.stat().st_size:
+            events.say(f"The engine's own messages are in {log}")
+        else:
+            log.unlink()
+    return outcomes
+
+
+def _panels(tool_files: list[Path], options: RunOptions, *, compare: bool) -> None:
+    """`review` and `compare`: generate what is missing, write the records, show them."""
+    tools = load_tools(tool_files)
+    session = Session.open(
+        models_file=options.models_file, model=options.model, out=options.out, persona_ids=options.persona
+    )
+    with terminal.json_stdout(options.as_json) as stdout:
+        console = terminal.err if options.as_json else Console(highlight=False)
+        outcomes = _run_panels(session, tools, tool_files, options)
+        panels = [o.panel for o in outcomes if o.panel is not None]
+        written = [(o.path, o.status) for o in outcomes]
+        comparison = save_comparison(outcomes, session.outputs, force=options.force) if compare else None
+        if options.as_json:
+            if comparison is not None:
+                stdout.write(dump_record(comparison.comparison).decode())
+            else:
+                data = [json.loads(dump_record(p)) for p in panels]
+                stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        else:
+            for panel in panels:
+                console.print(
+                    terminal.scorecard(grounding.refresh(panel, session.personas), session.persona_names)
+                )
+            if comparison is not None:
+                console.print(terminal.decision_table(comparison.comparison))
+        if comparison is not None:
+            written.append((comparison.path, comparison.status))
+        _report(written, console)
+    raise typer.Exit(1 if any(p.failures for p in panels) else 0)
 
 
 @app.command()
@@ -92,26 +170,18 @@ def review(
     fresh: FreshOpt = False,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
+    claims: ClaimsOpt = None,
 ) -> None:
     """Review each tool with every persona and write `outputs/panels/TOOL.json`.
 
+    Each review's claims (prices, licenses, figures, dates, versions, names) are checked against
+    the tool's text and sources as the record is written.
+
     Example: `panel review examples/tools/quillstack.yaml --model local`
     """
-    tools = load_tools(tool_files)
-    session = Session.open(models_file=models_file, model=model, out=out, persona_ids=persona)
-    with terminal.json_stdout(as_json) as stdout:
-        console = terminal.err if as_json else Console(highlight=False)
-        outcomes = _run_panels(session, tools, fresh, force)
-        if as_json:
-            stdout.write(
-                json.dumps([json.loads(dump_record(o.panel)) for o in outcomes], indent=2, ensure_ascii=False)
-            )
-            stdout.write("\n")
-        else:
-            for o in outcomes:
-                console.print(terminal.scorecard(o.panel, session.persona_names))
-        _report([(o.path, o.status) for o in outcomes], console)
-    raise typer.Exit(1 if any(o.panel.failures for o in outcomes) else 0)
+    _panels(
+        tool_files, RunOptions(model, models_file, out, persona, fresh, force, as_json, claims), compare=False
+    )
 
 
 @app.command()
@@ -126,6 +196,7 @@ def compare(
     fresh: FreshOpt = False,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
+    claims: ClaimsOpt = None,
 ) -> None:
     """Compare two or more tools side by side: "A vs B: which one should you ship with?".
 
@@ -139,20 +210,9 @@ def compare(
         raise PanelError(
             "compare needs at least two tool files", where="compare", hint="use `panel review` for one tool"
         )
-    tools = load_tools(tool_files)
-    session = Session.open(models_file=models_file, model=model, out=out, persona_ids=persona)
-    with terminal.json_stdout(as_json) as stdout:
-        console = terminal.err if as_json else Console(highlight=False)
-        outcomes = _run_panels(session, tools, fresh, force)
-        result = save_comparison(outcomes, session.outputs, force=force)
-        if as_json:
-            stdout.write(dump_record(result.comparison).decode())
-        else:
-            for o in outcomes:
-                console.print(terminal.scorecard(o.panel, session.persona_names))
-            console.print(terminal.decision_table(result.comparison))
-        _report([(o.path, o.status) for o in outcomes] + [(result.path, result.status)], console)
-    raise typer.Exit(1 if any(o.panel.failures for o in outcomes) else 0)
+    _panels(
+        tool_files, RunOptions(model, models_file, out, persona, fresh, force, as_json, claims), compare=True
+    )
 
 
 @app.command()
@@ -180,6 +240,7 @@ def batch(
     ] = None,
     fresh: FreshOpt = False,
     force: ForceOpt = False,
+    claims: ClaimsOpt = None,
 ) -> None:
     """Score every tool in a feed; safe to interrupt and cheap to re-run.
 
@@ -196,10 +257,14 @@ def batch(
         models_file=models_file, model=model, out=out, persona_ids=persona, concurrency=concurrency
     )
     run = RunFolder(session.outputs, run_id or new_run_id(feed))
+    check_readable(feed)  # exit 2 before the run folder or the engine's log is created
     sweep_temp_files(session.outputs.root)
     progress = terminal.BatchProgress(count_rows(feed) if feed.exists() else None)
     try:
-        result = asyncio.run(run_batch(session, feed, run, progress, limit=limit, fresh=fresh, force=force))
+        with terminal.engine_output_to(_engine_log(session, run.path)):
+            result = asyncio.run(
+                run_batch(session, feed, run, progress, limit=limit, fresh=fresh, force=force, claims=claims)
+            )
     finally:
         progress.stop()
     Console(highlight=False).print(terminal.batch_summary(result.manifest, str(run.path)))
@@ -289,12 +354,23 @@ async def _check(profile: Profile) -> str:
         await engine.close()
 
 
-# edit, validate, diff, publish, render and stats live in cli_editorial.py.
+# edit, validate, diff, publish, render and stats live in cli_editorial.py; claims in
+# cli_claims.py; the review desk in cli_desk.py; community votes in cli_votes.py.
 app.registered_commands.extend(editorial.registered_commands)
+app.registered_commands.extend(claims_app.registered_commands)
+app.command()(desk)
+app.add_typer(votes_app, name="votes")
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (a scheduler stopping a nightly batch) unwinds like Ctrl-C: the manifest says so
+    and an in-process engine's worker processes are shut down, not left running."""
+    raise KeyboardInterrupt
 
 
 def main() -> None:
     """Console entry point: every PanelError is one line on stderr and its exit code."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         code = app(standalone_mode=False)
     except PanelError as exc:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
+
+ClaimsMode = Literal["rules", "model"]
 
 ModelOpt = Annotated[
     str | None,
@@ -41,3 +44,26 @@ ToolFiles = Annotated[
         metavar="TOOL_FILE",
     ),
 ]
+EditorOpt = Annotated[str | None, typer.Option("--editor", help="Who is making the change (default: $USER).")]
+ClaimsOpt = Annotated[
+    ClaimsMode | None,
+    typer.Option(
+        "--claims",
+        help="rules: check each review's claims with the rules layer only; model: also ask the model to "
+        "list them (a second request per review). Default: the profile's `claims:` (rules).",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The options `review` and `compare` share, as one value."""
+
+    model: str | None
+    models_file: Path | None
+    out: Path | None
+    persona: list[str] | None
+    fresh: bool
+    force: bool
+    as_json: bool
+    claims: ClaimsMode | None

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from panel.panel import PanelOutcome, Status
+from panel.assembly import PanelOutcome
+from panel.planning import Status
 from panel.records import Comparison, utcnow
-from panel.store import Outputs, load_record, write_record
+from panel.store import Outputs, load_record, write_lock, write_record
 
 
 @dataclass
@@ -18,21 +19,29 @@ class ComparisonOutcome:
 
 
 def save_comparison(outcomes: list[PanelOutcome], outputs: Outputs, force: bool = False) -> ComparisonOutcome:
-    """Write the comparison of these panels, unless it is unchanged or a person edited it."""
+    """Write the comparison of these panels, unless it is unchanged or a person edited it.
+
+    Read and written under the record's write lock, so a save from the desk or `panel edit` in
+    between is never overwritten; votes, history and revision carry over.
+    """
     path = outputs.comparison_path([o.tool.name for o in outcomes])
     # A panel's own checksum belongs to its own file, not to copies inside comparisons.
-    panels = [o.panel.model_copy(update={"checksum": None}) for o in outcomes]
-    existing = load_record(path, Comparison) if path.exists() else None
-    if existing is not None:
-        if existing.edited and not force:
-            return ComparisonOutcome(existing.record, path, "kept-edited")
-        if not existing.edited and existing.record.panels == panels:
-            return ComparisonOutcome(existing.record, path, "unchanged")
-    comparison = Comparison(
-        panels=panels,
-        community=existing.record.community if existing else {},
-        created_at=existing.record.created_at if existing else utcnow(),
-        updated_at=utcnow(),
-    )
-    write_record(path, comparison)
+    panels = [o.panel.model_copy(update={"checksum": None}) for o in outcomes if o.panel is not None]
+    with write_lock(path):
+        existing = load_record(path, Comparison) if path.exists() else None
+        if existing is not None:
+            if existing.edited and not force:
+                return ComparisonOutcome(existing.record, path, "kept-edited")
+            if not existing.edited and existing.record.panels == panels:
+                return ComparisonOutcome(existing.record, path, "unchanged")
+        before = existing.record if existing is not None else None
+        comparison = Comparison(
+            panels=panels,
+            community=before.community if before else {},
+            created_at=before.created_at if before else utcnow(),
+            updated_at=utcnow(),
+            revision=before.revision if before else 1,
+            history=before.history if before else [],
+        )
+        write_record(path, comparison)
     return ComparisonOutcome(comparison, path, "written")

@@ -11,10 +11,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from panel import resources
+from panel.engines import ENGINES, EngineOptions
 from panel.errors import ConfigError
 from panel.loading import describe_validation_error, load_mapping
 
-ENGINE_NAMES = ("vllm-server", "vllm-offline", "transformers")
 MODELS_ENV = "PANEL_MODELS_FILE"
 
 
@@ -41,10 +41,33 @@ class Profile(BaseModel):
     concurrency: Annotated[int, Field(ge=1, le=4096)] = 8
     timeout: Annotated[float, Field(gt=0, le=3600)] = 120.0
     retries: Annotated[int, Field(ge=0, le=10)] = 3
-    options: dict[str, Any] = Field(
-        default_factory=dict, description="Engine-specific settings passed through."
+    options: EngineOptions = Field(
+        default_factory=EngineOptions,
+        description="Engine-specific settings, checked against the engine's own options model.",
+    )
+    claims: Literal["rules", "model"] = Field(
+        default="rules",
+        description="rules: claims checked by the rules layer only; model: also a model pass per review.",
+    )
+    thin_material: Literal["warn", "refuse"] = Field(
+        default="warn", description="What to do with a tool whose material is too thin to judge."
     )
     description: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _engine_options(cls, data: Any) -> Any:
+        """`options:` as the engine's own typed model, so an unknown key is an error naming it."""
+        if isinstance(data, dict) and data.get("engine") in ENGINES:
+            options = data.get("options")
+            if options is None or isinstance(options, dict):
+                model = ENGINES[data["engine"]].Options
+                try:
+                    typed = model.model_validate(options or {})
+                except ValidationError as exc:
+                    raise ValueError(f"options.{describe_validation_error(exc)}") from None
+                data = {**data, "options": typed}
+        return data
 
     @field_validator("base_url", mode="before")
     @classmethod
@@ -81,6 +104,7 @@ class Profile(BaseModel):
             "top_p": self.top_p,
             "max_tokens": self.max_tokens,
             "seed": self.seed,
+            **self.options.output_settings(),
         }
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -139,3 +163,15 @@ def get_profile(models: ModelsFile, name: str | None, path: Path) -> Profile:
             hint=f"known profiles: {', '.join(sorted(models.models))}; see `panel models`",
         )
     return models.models[name]
+
+
+def profiles_for(
+    personas: list[Any], models: ModelsFile, models_path: Path, profile_name: str | None
+) -> dict[str, Profile]:
+    """The profile each persona runs on: its own `profile:` if it names one (so one panel can
+    mix models), else the command's."""
+    default = get_profile(models, profile_name, models_path)
+    return {
+        p.id: get_profile(models, p.profile, p.path or models_path) if p.profile else default
+        for p in personas
+    }

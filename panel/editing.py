@@ -1,18 +1,21 @@
-"""`panel edit`: a readable YAML view of a record in $EDITOR, validated on save, remembered.
+"""Editing a record: `panel edit` (a YAML view in $EDITOR) and the desk (a web form) share it.
 
-The loop follows `kubectl edit` and `git commit`: on an error the editor opens again with the
-errors as comments at the top; an unchanged or empty file cancels and leaves the record as it
-was. Every applied edit adds a history entry saying who changed which fields, and the model's
-draft stays beside the new text.
+The YAML loop follows `kubectl edit` and `git commit`: on an error the editor opens again with
+the errors as comments at the top; an unchanged or empty file cancels and leaves the record as it
+was. Both doors validate through `_edited_review` and save through `save_edit`: revision + 1, a
+history entry saying who changed which fields, the model's draft kept beside the new text, and a
+compare-and-swap write that refuses a save based on an older copy of the file.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
+import re
 import shlex
 import subprocess
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,11 +23,24 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from panel.errors import InputError, PanelError
+from panel.errors import ConflictError, InputError, PanelError
 from panel.loading import describe_validation_error, parse_text
-from panel.records import Change, Comparison, Review, ReviewEntry, Tool, ToolPanel, utcnow
+from panel.personas import Persona
+from panel.records import (
+    Change,
+    Check,
+    Claim,
+    Comparison,
+    Review,
+    ReviewEntry,
+    Tool,
+    ToolPanel,
+    utcnow,
+    verdict_for,
+)
 
 TOOL_FIELDS = ("tagline", "category", "pricing", "url", "description")
+REVIEW_FIELDS = ("score", "verdict", "review")
 ERROR_MARK = "# ERROR: "
 MAX_ROUNDS = 20
 
@@ -59,15 +75,40 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _Literal.add_representer(str, _str)
 
 
+CHECK_KEYS = ("check", "check_note")  # marking claims checked from the YAML view
+
+
+def _claim_comment(number: int, claim: Claim) -> str:
+    line = f"#   {number}. {claim.status} {claim.kind}: {claim.text!r}"
+    if claim.evidence is not None:
+        line += f" (the material: {claim.evidence.sentence!r} [{claim.evidence.source}])"
+    if claim.checked is not None:
+        line += f" [checked by {claim.checked.by}]"
+    return " ".join(line.split())
+
+
+def _claims_block(review: ReviewEntry) -> list[str]:
+    """Comment lines listing a review's claims, for the lines above its `check:` key."""
+    lines = ["# Claims, checked against the material (numbers for `check`):"]
+    lines += [_claim_comment(i, c) for i, c in enumerate(review.claims, 1)]
+    lines.append("# List the numbers you verified outside the material under check, e.g. check: [1, 3]")
+    return lines
+
+
 def view(record: ToolPanel | Comparison, path: Path) -> str:
-    """The YAML a reviewer edits: tool fields, then per persona score, verdict and review."""
+    """The YAML a reviewer edits: tool fields, then per persona score, verdict and review, with
+    each review's claims as comments and a `check` list to mark them checked."""
     tools = []
     thresholds = []
+    blocks: list[list[str]] = []  # claims comments, in the order the `check:` lines appear
     for panel in panels_of(record):
         tool = panel.tool.model_dump(mode="json")
-        reviews = {
-            r.persona: {"score": r.score, "verdict": r.verdict, "review": r.review} for r in panel.reviews
-        }
+        reviews: dict[str, dict[str, Any]] = {}
+        for r in panel.reviews:
+            reviews[r.persona] = {"score": r.score, "verdict": r.verdict, "review": r.review}
+            if r.claims:
+                reviews[r.persona].update({"check": [], "check_note": ""})
+                blocks.append(_claims_block(r))
         tools.append({"name": tool["name"], **{k: tool[k] for k in TOOL_FIELDS}, "reviews": reviews})
         thresholds += [f"{r.persona} {r.provenance.ship_threshold}" for r in panel.reviews]
     header = [
@@ -78,7 +119,14 @@ def view(record: ToolPanel | Comparison, path: Path) -> str:
         "# To cancel, quit without saving or empty the file.",
     ]
     body = yaml.dump({"tools": tools}, Dumper=_Literal, sort_keys=False, allow_unicode=True, width=100)
-    return "\n".join(header) + "\n" + body
+    lines: list[str] = []
+    pending = iter(blocks)
+    for line in body.splitlines():
+        if line.lstrip() == "check: []":
+            indent = line[: len(line) - len(line.lstrip())]
+            lines += [indent + comment for comment in next(pending)]
+        lines.append(line)
+    return "\n".join(header) + "\n" + "\n".join(lines) + "\n"
 
 
 @dataclass
@@ -86,16 +134,31 @@ class Applied:
     record: ToolPanel | Comparison
     changed: dict[str, list[str]] = field(default_factory=dict)  # tool name -> changed fields
     previous: dict[str, dict[str, Any]] = field(default_factory=dict)  # tool name -> old values
+    text: str = ""  # the YAML the reviewer saved, kept in a file if the save is refused
+
+
+class EditProblems(InputError):
+    """An edit that does not validate; `problems` maps each field's path (`tools[0].reviews.
+    builder.score`, the desk's form field names) to what is wrong with it."""
+
+    def __init__(self, problems: dict[str, str]):
+        self.problems = problems
+        first = next(iter(problems.items()))
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(
+            f"{first[0]}: {first[1]}{more}", hint="nothing was saved; fix the fields and save again"
+        )
 
 
 def strip_errors(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.startswith(ERROR_MARK)) + "\n"
 
 
-def apply_view(record: ToolPanel | Comparison, text: str) -> Applied:
-    """Read the edited view back onto the record, or raise ValueError with every problem."""
+def apply_view(record: ToolPanel | Comparison, text: str, by: str = "") -> Applied:
+    """Read the edited view back onto the record, or raise ValueError with every problem.
+    Claims listed under a review's `check` are marked checked by `by`."""
     data = parse_text(text, Path("edit.yaml"), InputError)
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     panels = panels_of(record)
     items = data.get("tools") if isinstance(data, dict) else None
     if not isinstance(items, list) or len(items) != len(panels):
@@ -105,11 +168,13 @@ def apply_view(record: ToolPanel | Comparison, text: str) -> Applied:
     for i, (panel, item) in enumerate(zip(panels, items, strict=True)):
         where = f"tools[{i}]"
         if not isinstance(item, dict):
-            problems.append(f"{where}: expected the tool's fields")
+            problems.append((where, "expected the tool's fields"))
             new_panels.append(panel)
             continue
         if item.get("name") != panel.tool.name:
-            problems.append(f"{where}.name: the tool name cannot change here (it was {panel.tool.name!r})")
+            problems.append(
+                (f"{where}.name", f"the tool name cannot change here (it was {panel.tool.name!r})")
+            )
         tool_data = {
             "name": panel.tool.name,
             **{k: item.get(k) for k in TOOL_FIELDS if item.get(k) is not None},
@@ -117,12 +182,12 @@ def apply_view(record: ToolPanel | Comparison, text: str) -> Applied:
         try:
             tool = Tool.model_validate(tool_data)
         except ValidationError as exc:
-            problems.append(f"{where}.{describe_validation_error(exc)}")
+            problems.append(_invalid(where, exc))
             tool = panel.tool
         reviews_in = item.get("reviews")
         if not isinstance(reviews_in, dict) or set(reviews_in) != {r.persona for r in panel.reviews}:
             problems.append(
-                f"{where}.reviews: keep exactly the personas {[r.persona for r in panel.reviews]}"
+                (f"{where}.reviews", f"keep exactly the personas {[r.persona for r in panel.reviews]}")
             )
             reviews_in = {}
         changed, previous, entries = [], {}, []
@@ -133,25 +198,105 @@ def apply_view(record: ToolPanel | Comparison, text: str) -> Applied:
                 changed.append(f"tool.{key}")
                 previous[f"tool.{key}"] = old_tool[key]
         for entry in panel.reviews:
-            entries.append(
-                _edited_review(
-                    entry,
-                    reviews_in.get(entry.persona),
-                    f"{where}.reviews.{entry.persona}",
-                    problems,
-                    changed,
-                    previous,
-                )
-            )
+            fields = reviews_in.get(entry.persona)
+            where_review = f"{where}.reviews.{entry.persona}"
+            if isinstance(fields, dict) and any(k in fields for k in CHECK_KEYS):
+                fields = dict(fields)
+                marks, note = fields.pop("check", []), fields.pop("check_note", "")
+                entry = _marked(entry, marks, note, by, where_review, problems, changed)
+            entries.append(_edited_review(entry, fields, where_review, problems, changed, previous))
         applied.changed[panel.tool.name] = changed
         applied.previous[panel.tool.name] = previous
         new_panels.append(panel.model_copy(update={"tool": tool, "reviews": entries}))
     if problems:
-        raise ValueError("\n".join(problems))
-    if isinstance(record, Comparison):
-        applied.record = record.model_copy(update={"panels": new_panels})
-    else:
-        applied.record = new_panels[0]
+        raise ValueError("\n".join(f"{where}: {message}" for where, message in problems))
+    applied.record = _with_panels(record, new_panels)
+    return applied
+
+
+def _marked(
+    entry: ReviewEntry,
+    marks: Any,
+    note: Any,
+    by: str,
+    where: str,
+    problems: list[tuple[str, str]],
+    changed: list[str],
+) -> ReviewEntry:
+    """The review with the claims numbered in `marks` checked by `by`, with `note`."""
+    count = len(entry.claims)
+    if marks is None:
+        marks = []
+    if not isinstance(marks, list) or not all(type(n) is int and 1 <= n <= count for n in marks):
+        problems.append((f"{where}.check", f"list claim numbers from 1 to {count}, e.g. [1, 2]"))
+        return entry
+    if note is not None and not isinstance(note, str):
+        problems.append((f"{where}.check_note", "write the note as text"))
+        return entry
+    fresh = [n for n in dict.fromkeys(marks) if entry.claims[n - 1].checked is None]
+    if not fresh:
+        return entry
+    mark = Check(by=by or "unknown", note=(note or "").strip())
+    claims = [
+        c.model_copy(update={"checked": mark}) if i in fresh else c for i, c in enumerate(entry.claims, 1)
+    ]
+    changed.append(f"reviews.{entry.persona}.claims")
+    return entry.model_copy(update={"claims": claims})
+
+
+def _with_panels(record: ToolPanel | Comparison, panels: list[ToolPanel]) -> ToolPanel | Comparison:
+    return record.model_copy(update={"panels": panels}) if isinstance(record, Comparison) else panels[0]
+
+
+def _invalid(where: str, exc: ValidationError) -> tuple[str, str]:
+    """A pydantic error as (field path, problem); describe_validation_error says `loc: problem`."""
+    loc, _, message = describe_validation_error(exc).partition(": ")
+    return f"{where}.{loc}", message
+
+
+def _score(value: Any) -> Any:
+    """A score typed into a form arrives as text: whole numbers become ints, the rest is refused
+    by the model's own validation."""
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,6}\s*", value):
+        return int(value)
+    return value
+
+
+def apply_fields(
+    record: ToolPanel | Comparison, edits: Mapping[str, Mapping[str, Mapping[str, Any]]]
+) -> Applied:
+    """Apply `{tool name: {persona: {score, verdict, review}}}` (any subset) to the record, with the
+    same rules as `panel edit`; raise EditProblems keyed by field path if any field is wrong."""
+    panels = panels_of(record)
+    names = [p.tool.name for p in panels]
+    problems: list[tuple[str, str]] = [
+        ("tools", f"no tool {name!r} in this record") for name in edits if name not in names
+    ]
+    applied = Applied(record=record)
+    new_panels = []
+    for i, panel in enumerate(panels):
+        where = f"tools[{i}]"
+        given = edits.get(panel.tool.name, {})
+        problems += [
+            (f"{where}.reviews.{persona}", "no review by this persona to edit")
+            for persona in given
+            if panel.review_for(persona) is None
+        ]
+        changed: list[str] = []
+        previous: dict[str, Any] = {}
+        entries = []
+        for entry in panel.reviews:
+            fields = given.get(entry.persona)
+            if fields is not None and "score" in fields:
+                fields = {**fields, "score": _score(fields["score"])}
+            where_review = f"{where}.reviews.{entry.persona}"
+            entries.append(_edited_review(entry, fields, where_review, problems, changed, previous))
+        applied.changed[panel.tool.name] = changed
+        applied.previous[panel.tool.name] = previous
+        new_panels.append(panel.model_copy(update={"reviews": entries}))
+    if problems:
+        raise EditProblems(dict(problems))
+    applied.record = _with_panels(record, new_panels)
     return applied
 
 
@@ -159,32 +304,37 @@ def _edited_review(
     entry: ReviewEntry,
     fields: Any,
     where: str,
-    problems: list[str],
+    problems: list[tuple[str, str]],
     changed: list[str],
     previous: dict[str, Any],
 ) -> ReviewEntry:
+    """The one place a review edit is checked, for the YAML view and the desk alike."""
     if fields is None:
         return entry
-    if not isinstance(fields, dict) or set(fields) - {"score", "verdict", "review"}:
-        problems.append(f"{where}: only score, verdict and review can be edited")
+    if not isinstance(fields, Mapping) or set(fields) - set(REVIEW_FIELDS):
+        problems.append((where, "only score, verdict and review can be edited"))
         return entry
     values = {"score": entry.score, "verdict": entry.verdict, "review": entry.review, **fields}
     if isinstance(values["review"], str):
-        values["review"] = values["review"].strip()
+        # Browsers send a textarea's line breaks as CRLF; the stored text uses LF.
+        values["review"] = values["review"].replace("\r\n", "\n").replace("\r", "\n").strip()
     try:
         review = Review(persona=entry.persona, **values)
     except ValidationError as exc:
-        problems.append(f"{where}.{describe_validation_error(exc)}")
+        problems.append(_invalid(where, exc))
         return entry
     threshold = entry.provenance.ship_threshold
-    expected = "ship" if review.score >= threshold else "skip"
+    expected = verdict_for(review.score, threshold)
     if review.verdict != expected:
         problems.append(
-            f"{where}.verdict: {review.verdict!r} disagrees with score {review.score} "
-            f"({entry.persona} ships at {threshold} or more, so this score means {expected!r})"
+            (
+                f"{where}.verdict",
+                f"{review.verdict!r} disagrees with score {review.score} "
+                f"({entry.persona} ships at {threshold} or more, so this score means {expected!r})",
+            )
         )
         return entry
-    for key in ("score", "verdict", "review"):
+    for key in REVIEW_FIELDS:
         if getattr(entry, key) != getattr(review, key):
             changed.append(f"reviews.{entry.persona}.{key}")
             previous[f"reviews.{entry.persona}.{key}"] = getattr(entry, key)
@@ -218,7 +368,9 @@ def run_editor(text: str, command: list[str] | None = None) -> str:
         return path.read_text(encoding="utf-8")
 
 
-def edit_loop(record: ToolPanel | Comparison, path: Path, command: list[str] | None = None) -> Applied | None:
+def edit_loop(
+    record: ToolPanel | Comparison, path: Path, command: list[str] | None = None, by: str = ""
+) -> Applied | None:
     """Open the view until it validates; None when the reviewer cancels or changes nothing."""
     original = view(record, path)
     text = original
@@ -227,7 +379,7 @@ def edit_loop(record: ToolPanel | Comparison, path: Path, command: list[str] | N
         if not saved.strip() or strip_errors(saved) == strip_errors(original) or saved == text:
             return None
         try:
-            applied = apply_view(record, strip_errors(saved))
+            applied = apply_view(record, strip_errors(saved), by)
         except (ValueError, InputError) as exc:
             message = exc.line() if isinstance(exc, InputError) else str(exc)
             message = message.replace("edit.yaml: ", "")
@@ -238,6 +390,7 @@ def edit_loop(record: ToolPanel | Comparison, path: Path, command: list[str] | N
             continue
         if not any(applied.changed.values()):
             return None
+        applied.text = strip_errors(saved)
         return applied
     raise PanelError(f"gave up after {MAX_ROUNDS} rounds of invalid edits; nothing was changed", where=path)
 
@@ -258,34 +411,40 @@ def _carry_over(target: ToolPanel, edited: ToolPanel, fields: list[str]) -> Tool
     return target.model_copy(update={"tool": tool, "reviews": reviews})
 
 
-def save_edit(path: Path, applied: Applied, by: str, outputs: Any) -> list[tuple[Path, str]]:
-    """Write the edited record, with history. A comparison's edits also go to each tool's panel
-    file, the source every comparison is rebuilt from, so a later `panel compare` keeps them."""
-    from panel.store import load_record, write_record
+def _saved(record: ToolPanel | Comparison, personas: Sequence[Persona]) -> ToolPanel | Comparison:
+    """What a save writes: claims and quality flags recomputed for the new text, revision + 1."""
+    from panel import grounding
+
+    if personas:
+        record = grounding.refresh(record, personas)
+    return record.model_copy(update={"revision": record.revision + 1, "checksum": None})
+
+
+def save_edit(
+    path: Path,
+    applied: Applied,
+    by: str,
+    outputs: Any,
+    expect: str | None,
+    personas: Sequence[Persona] = (),
+) -> list[tuple[Path, str]]:
+    """Write the edited record, with history and revision + 1, if the file is still the version
+    the editor opened (`expect`, from store.file_version); otherwise raise ConflictError and
+    write nothing. A comparison's edits then go to each tool's panel file too, the source every
+    comparison is rebuilt from, so a later `panel compare` keeps them; a panel file that changed
+    meanwhile or was edited by hand is left alone, and the result says so."""
+    from panel.store import file_version, load_record, write_record_if
 
     record = applied.record
     at = utcnow()  # one moment for every copy of the change
-    written: list[tuple[Path, str]] = []
+    carry: list[tuple[ToolPanel, list[str]]] = []
     if isinstance(record, Comparison):
         panels = []
         for panel in record.panels:
             fields = applied.changed[panel.tool.name]
             if fields:
                 panel = with_history(panel, by, fields, applied.previous[panel.tool.name], at)
-                panel_path = outputs.panel_path(panel.tool.name)
-                if panel_path.exists():
-                    loaded = load_record(panel_path, ToolPanel)
-                    if loaded.edited:
-                        written.append((panel_path, "not updated: it was edited by hand; edit it too"))
-                    else:
-                        updated = with_history(
-                            _carry_over(loaded.record, panel, fields),
-                            by,
-                            fields,
-                            applied.previous[panel.tool.name],
-                        )
-                        write_record(panel_path, updated)
-                        written.append((panel_path, "updated"))
+                carry.append((panel, fields))
             panels.append(panel)
         every = [f"{name}: {f}" for name, fs in applied.changed.items() for f in fs]
         previous = {f"{name}: {k}": v for name, prev in applied.previous.items() for k, v in prev.items()}
@@ -293,6 +452,77 @@ def save_edit(path: Path, applied: Applied, by: str, outputs: Any) -> list[tuple
     else:
         name = record.tool.name
         record = with_history(record, by, applied.changed[name], applied.previous[name], at)
-    write_record(path, record.model_copy(update={"checksum": None}))
-    written.insert(0, (path, "updated"))
+    write_record_if(path, _saved(record, personas), expect)
+    written: list[tuple[Path, str]] = [(path, "updated")]
+    for panel, fields in carry:
+        panel_path = outputs.panel_path(panel.tool.name)
+        version = file_version(panel_path)  # before reading: a change in between is a conflict
+        if version is None:
+            continue
+        loaded = load_record(panel_path, ToolPanel)
+        if loaded.edited:
+            written.append((panel_path, "not updated: it was edited by hand; edit it too"))
+            continue
+        updated = with_history(
+            _carry_over(loaded.record, panel, fields), by, fields, applied.previous[panel.tool.name], at
+        )
+        try:
+            write_record_if(panel_path, _saved(updated, personas), version)
+        except ConflictError:
+            written.append((panel_path, "not updated: it changed while saving; edit it too"))
+            continue
+        written.append((panel_path, "updated"))
     return written
+
+
+def keep_rejected(path: Path, text: str) -> Path:
+    """Keep an edit whose save was refused, so nothing typed is lost; returns where it went."""
+    fd, kept = tempfile.mkstemp(prefix=f"panel-edit-{path.stem[:60]}-", suffix=".yaml")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return Path(kept)
+
+
+def save_check(
+    path: Path,
+    record: ToolPanel | Comparison,
+    expect: str | None,
+    claim: tuple[str, str, str],
+    by: str,
+    note: str,
+    outputs: Any,
+    personas: Sequence[Persona] = (),
+) -> list[tuple[Path, str]]:
+    """Mark one claim (tool, persona, claim text) checked and save, as `panel claims --check`
+    and the desk both do: a compare-and-swap write of `record` (read at `expect`), and for a
+    comparison the same mark in the tool's panel file, which comparisons are rebuilt from (left
+    alone, and said so, when it was edited by hand, changed meanwhile, or no longer has the
+    claim). `record` holds the claims as shown (grounding.refresh)."""
+    from panel import grounding
+    from panel.store import file_version, load_record, write_record_if
+
+    tool, persona, text = claim
+    marked = grounding.mark_checked(record, tool, persona, text, by, note)
+    write_record_if(
+        path, marked.model_copy(update={"revision": record.revision + 1, "checksum": None}), expect
+    )
+    written: list[tuple[Path, str]] = [(path, "updated")]
+    if not isinstance(record, Comparison):
+        return written
+    panel_path = outputs.panel_path(tool)
+    version = file_version(panel_path)
+    if version is None or panel_path.resolve() == path.resolve():
+        return written
+    loaded = load_record(panel_path, ToolPanel)
+    if loaded.edited:
+        return [*written, (panel_path, "not updated: it was edited by hand; mark the claim there too")]
+    try:
+        panel = grounding.mark_checked(
+            grounding.refresh(loaded.record, personas), tool, persona, text, by, note
+        )
+        write_record_if(panel_path, _saved(panel, ()), version)
+    except InputError:
+        return [*written, (panel_path, "not updated: its review no longer makes that claim")]
+    except ConflictError:
+        return [*written, (panel_path, "not updated: it changed while saving; mark the claim there too")]
+    return [*written, (panel_path, "updated")]

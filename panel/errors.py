@@ -38,3 +38,8 @@ class EngineError(PanelError):
 
 class EngineUnavailable(EngineError):
     """The server cannot be reached or stopped answering: worth retrying later, work resumes."""
+
+
+class ConflictError(PanelError):
+    """A record changed on disk since it was read (another reviewer, the desk, a batch run):
+    the change was not written, so nobody's work is lost. Re-open the record and apply it again."""

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from panel.errors import InputError
 from panel.loading import describe_validation_error, load_mapping
 from panel.records import Tool
+from panel.toolfiles import resolve_sources
 
 MAX_ROW_BYTES = 64_000
 CSV_FIELDS = ("name", "description", "tagline", "category", "pricing_entry", "pricing_detail", "url")
@@ -49,11 +50,24 @@ def feed_format(path: Path) -> str:
     )
 
 
-def _validate(data: object, where: str) -> FeedRow:
+def _inline_sources_only(data: dict) -> str | None:
+    """Feed rows carry their sources' text inline: a `path` would be read relative to nothing
+    the vendor should be able to name."""
+    sources = data.get("sources")
+    for i, source in enumerate(sources if isinstance(sources, list) else []):
+        if isinstance(source, dict) and "path" in source:
+            return f"sources[{i}].path: a feed row carries its sources' text inline (use `text`, not `path`)"
+    return None
+
+
+def _validate(data: object, where: str, inline_only: bool = True) -> FeedRow:
     name = data.get("name") if isinstance(data, dict) else None
     name = name if isinstance(name, str) else None
     if not isinstance(data, dict):
         return FeedRow(where, error=f"expected an object of tool fields, found {type(data).__name__}")
+    problem = _inline_sources_only(data) if inline_only else None
+    if problem:
+        return FeedRow(where, error=problem, name=name)
     try:
         return FeedRow(where, tool=Tool.model_validate(data), name=name)
     except ValidationError as exc:
@@ -192,11 +206,11 @@ def _folder(path: Path) -> Iterator[FeedRow]:
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in TOOL_SUFFIXES and p.is_file())
     for file in files:
         try:
-            data = load_mapping(file)
+            data = resolve_sources(load_mapping(file), file)
         except InputError as exc:
             yield FeedRow(file.name, error=exc.problem)
             continue
-        yield _validate(data, file.name)
+        yield _validate(data, file.name, inline_only=False)
 
 
 def read_feed(path: Path) -> Iterator[FeedRow]:
@@ -205,6 +219,15 @@ def read_feed(path: Path) -> Iterator[FeedRow]:
         raise InputError("no such feed", where=path)
     kind = feed_format(path)
     return {"jsonl": _jsonl, "csv": _csv, "folder": _folder}[kind](path)
+
+
+def check_readable(path: Path) -> None:
+    """Raise InputError now if the feed cannot be read at all (missing, unknown type, a bad CSV
+    header), before anything is written for the run."""
+    rows = read_feed(path)
+    close = getattr(rows, "close", None)
+    if close is not None:
+        close()
 
 
 def count_rows(path: Path) -> int | None:

@@ -147,5 +147,7 @@ def describe_validation_error(exc: ValidationError) -> str:
         msg = "required field is missing"
     elif first["type"] == "extra_forbidden":
         msg = "unknown field"
+    elif first["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{loc}: {msg}{more}"

@@ -17,6 +17,8 @@ from panel.records import (
     REVIEW_MIN_CHARS,
     PersonaId,
     Score,
+    Verdict,
+    verdict_for,
 )
 
 ANCHOR_POINTS = (20, 50, 70, 90)
@@ -58,8 +60,8 @@ class Persona(BaseModel):
             raise ValueError(f"needs exactly the anchors {', '.join(map(str, ANCHOR_POINTS))}")
         return dict(sorted(anchors.items()))
 
-    def verdict_for(self, score: int) -> str:
-        return "ship" if score >= self.ship_threshold else "skip"
+    def verdict_for(self, score: int) -> Verdict:
+        return verdict_for(score, self.ship_threshold)
 
 
 def load_persona(path: Path) -> Persona:

@@ -6,13 +6,13 @@ keeps the old one under outputs/published/revisions/. Drafts are left as they ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from panel.errors import InputError
+from panel.errors import ConflictError, InputError
 from panel.personas import Persona
-from panel.records import Change, Comparison, ToolPanel, utcnow
-from panel.store import Outputs, atomic_write, dump_record, load_record, slugify
+from panel.records import Change, Claim, Comparison, ToolPanel, utcnow
+from panel.store import Outputs, atomic_write, dump_record, file_version, load_record, slugify, write_lock
 from panel.validate import validate_file
 
 LIFECYCLE = {"status", "revision", "published_at", "published_by", "history", "checksum", "updated_at"}
@@ -23,6 +23,7 @@ class Published:
     record: ToolPanel | Comparison
     paths: list[Path]
     status: str  # "published" or "unchanged"
+    warnings: list[str] = field(default_factory=list)  # unsupported claims nobody checked
 
 
 def published_slug(record: ToolPanel | Comparison) -> str:
@@ -30,8 +31,18 @@ def published_slug(record: ToolPanel | Comparison) -> str:
     return "-vs-".join(slugify(p.tool.name) for p in panels)
 
 
-def refusals(record: ToolPanel | Comparison, personas: list[Persona]) -> list[str]:
-    """Why a record may not be published yet, one reason per line."""
+def _claim_line(name: str, persona: str, claim: Claim) -> str:
+    said = f"{name}: the {persona} review says {claim.text!r} ({claim.kind})"
+    if claim.evidence is None:
+        return f"{said}, which the material does not support"
+    return f"{said}, but the material says {claim.evidence.sentence!r} ({claim.evidence.source})"
+
+
+def refusals(
+    record: ToolPanel | Comparison, personas: list[Persona], require_checked: bool = False
+) -> list[str]:
+    """Why a record may not be published yet, one reason each. `record` has its claims and
+    flags recomputed (validate_file does that)."""
     reasons = []
     panels = record.panels if isinstance(record, Comparison) else [record]
     for panel in panels:
@@ -50,7 +61,34 @@ def refusals(record: ToolPanel | Comparison, personas: list[Persona]) -> list[st
                     f"{name}: the {review.persona} verdict {review.verdict!r} contradicts score "
                     f"{review.score} (ships at {review.provenance.ship_threshold}); fix it with `panel edit`"
                 )
+            for claim in review.claims:
+                blocks = claim.origin == "rules" and claim.status == "contradicted"
+                if claim.checked is None and (blocks or (require_checked and claim.status == "unsupported")):
+                    reasons.append(
+                        _claim_line(name, review.persona, claim) + "; fix the text or mark it checked"
+                    )
+            if review.quality and not (review.original and review.original.review != review.review):
+                for flag in review.quality:
+                    reasons.append(
+                        f"{name}: the {review.persona} review is flagged {flag.kind} ({flag.detail}); "
+                        "edit its text first"
+                    )
     return reasons
+
+
+def warnings(record: ToolPanel | Comparison) -> list[str]:
+    """What an editor should know before publishing but that does not stop it: claims the
+    material does not support, nobody checked; contradictions only the model pass found."""
+    found = []
+    for panel in record.panels if isinstance(record, Comparison) else [record]:
+        for review in panel.reviews:
+            for claim in review.claims:
+                if claim.checked is None and (
+                    claim.status == "unsupported"
+                    or (claim.status == "contradicted" and claim.origin == "model")
+                ):
+                    found.append(_claim_line(panel.tool.name, review.persona, claim))
+    return found
 
 
 def _content(record: ToolPanel | Comparison) -> dict:
@@ -82,19 +120,37 @@ def publish(
     personas: list[Persona],
     by: str,
     render: object,
+    require_checked: bool = False,
+    expect: str | None = None,
 ) -> Published:
     """Validate, stamp and write outputs/published/<slug>.json plus .md and .html beside it.
 
     `render(record, fmt)` returns the page text; passed in so this module stays free of templates.
+    Refuses a record with an unchecked claim the rules find contradicted, a review flagged as
+    copying an example or as degenerate (until a person edits its text), and, with
+    `require_checked`, an unchecked unsupported claim. With `expect` (a `file_version` read when
+    the reviewer opened the draft), refuses with ConflictError if the draft changed since: what
+    is published is exactly what the reviewer saw.
     """
-    report = validate_file(path)
-    if not report.ok or report.record is None:
-        first = report.problems[0]
-        more = (
-            f" (and {len(report.problems) - 1} more; run `panel validate {path}`)"
-            if len(report.problems) > 1
-            else ""
-        )
+    with write_lock(path):  # no save lands between reading the draft and publishing it
+        if expect is not None and file_version(path) != expect:
+            raise ConflictError(
+                "the draft changed since you opened it; nothing was published",
+                where=path,
+                hint="open it again, check the changes, then publish",
+            )
+        return _publish(path, outputs, personas, by, render, require_checked)
+
+
+def _publish(
+    path: Path, outputs: Outputs, personas: list[Persona], by: str, render: object, require_checked: bool
+) -> Published:
+    report = validate_file(path, personas)
+    # Claims are refused below, each by name; other problems are the file's own.
+    problems = [p for p in report.problems if ".claims[" not in p.path]
+    if problems or report.record is None:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more; run `panel validate {path}`)" if len(problems) > 1 else ""
         raise InputError(f"cannot publish: {first.path}: {first.message}{more}", where=path)
     record = report.record
     if record.status == "published":
@@ -103,10 +159,9 @@ def publish(
             where=path,
             hint="edit the draft under outputs/ and publish that",
         )
-    reasons = refusals(record, personas)
+    reasons = refusals(record, personas, require_checked)
     if reasons:
-        more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
-        raise InputError(f"cannot publish: {reasons[0]}{more}", where=path)
+        raise InputError(f"cannot publish: {'; '.join(reasons)}", where=path)
 
     history = list(record.history)
     found = hand_edits(record)
@@ -119,7 +174,7 @@ def publish(
     if target.exists():
         previous = load_record(target, type(record)).record
         if _content(previous) == _content(record):
-            return Published(previous, [target], "unchanged")
+            return Published(previous, [target], "unchanged", warnings(record))
         revision = previous.revision + 1
         keep = outputs.root / "published" / "revisions" / f"{target.stem}.r{previous.revision}.json"
         if not keep.exists():
@@ -142,4 +197,4 @@ def publish(
         page = target.with_suffix(f".{fmt}")
         atomic_write(page, render(published, fmt).encode())  # type: ignore[operator]
         paths.append(page)
-    return Published(published, paths, "published")
+    return Published(published, paths, "published", warnings(published))

@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -34,6 +35,12 @@ MAX_CATEGORY = 100
 MAX_DESCRIPTION = 6000
 MAX_PRICING_DETAIL = 500
 MAX_URL = 2000
+# Sources: excerpts of the tool's own material (pricing page, README, docs) that reviews are
+# checked against. Like every vendor field, longer text is refused, not cut.
+MAX_SOURCE_TITLE = 200
+MAX_SOURCE_CHARS = 20_000
+MAX_SOURCES_CHARS = 60_000
+MAX_SOURCES = 20
 
 # A review is "about 60-200 words". Validation allows 200-1600 characters; the decoder is held
 # to a narrower band because constrained decoders overshoot `maxLength` by a few characters.
@@ -51,6 +58,11 @@ QUESTION = "Which one should you ship with?"
 Verdict = Literal["ship", "skip"]
 PersonaId = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
 Score = Annotated[int, Strict(), Field(ge=0, le=100)]
+
+
+def verdict_for(score: int, threshold: int) -> Verdict:
+    """The ship/skip rule, in one place: ship at or above the persona's threshold."""
+    return "ship" if score >= threshold else "skip"
 
 
 def _text(max_length: int, *, required: bool = False) -> Any:
@@ -98,6 +110,36 @@ class Pricing(Record):
         return value
 
 
+def _http_url(value: str) -> str:
+    if value and not re.match(r"^https?://[^\s]+$", value):
+        raise ValueError("must be an http:// or https:// address with no spaces")
+    return value
+
+
+Url = Annotated[_text(MAX_URL), AfterValidator(_http_url)]
+
+
+class Source(Record):
+    """An excerpt of the tool's own material: what its claims are checked against.
+
+    A tool file may name a `path` instead of `text`; the loader reads it (inside the tool file's
+    folder only) and keeps the path for display. In a record, `text` is always there.
+    """
+
+    title: _text(MAX_SOURCE_TITLE, required=True)
+    text: _text(MAX_SOURCE_CHARS) = ""
+    path: _text(500) = Field(default="", description="The file the text was read from, beside the tool file.")
+    url: Url = Field(default="", description="Kept for display; never fetched.")
+
+    @model_validator(mode="after")
+    def _has_text(self) -> Source:
+        if not self.text:
+            raise ValueError(
+                "a source needs its text (in a tool file: `text`, or a `path` to a .txt or .md file)"
+            )
+        return self
+
+
 class Tool(Record):
     """One newly launched tool, as its vendor describes it. Every field is untrusted text."""
 
@@ -106,14 +148,21 @@ class Tool(Record):
     tagline: _text(MAX_TAGLINE) = Field(default="", description='The "best for" line.')
     category: _text(MAX_CATEGORY) = ""
     pricing: Pricing = Field(default_factory=Pricing)
-    url: _text(MAX_URL) = ""
+    url: Url = ""
+    sources: Annotated[list[Source], Field(max_length=MAX_SOURCES)] = Field(
+        default_factory=list, description="Excerpts of the tool's docs, README or pricing page."
+    )
 
-    @field_validator("url")
+    @field_validator("sources")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if value and not re.match(r"^https?://[^\s]+$", value):
-            raise ValueError("must be an http:// or https:// address with no spaces")
-        return value
+    def _sources_total(cls, sources: list[Source]) -> list[Source]:
+        total = sum(len(s.text) for s in sources)
+        if total > MAX_SOURCES_CHARS:
+            raise ValueError(
+                f"{total:,} characters in all, over the {MAX_SOURCES_CHARS:,} limit "
+                "(keep the excerpts that matter)"
+            )
+        return sources
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,7 +214,10 @@ class Sampling(Record):
     temperature: float
     top_p: float
     max_tokens: int
-    seed: int | None = None
+    seed: int | None = Field(default=None, description="This review's own seed (None: the engine chose).")
+    options: dict[str, float | int] = Field(
+        default_factory=dict, description="Further sampling settings, e.g. repetition_penalty."
+    )
 
 
 class Provenance(Record):
@@ -185,6 +237,15 @@ class Provenance(Record):
     latency_s: float | None = None
     finish_reason: str | None = None
     attempts: int = 1
+    draw: Annotated[int, Field(ge=0)] = Field(
+        default=0, description="How many times this review was drawn before with the same cache key."
+    )
+    sources_left_out: list[str] = Field(
+        default_factory=list, description="Sources (or parts) that did not fit the model's context."
+    )
+    claims_key: str | None = Field(
+        default=None, description="Cache key of the model's claims pass over this review, if it ran."
+    )
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -196,12 +257,120 @@ class Draft(Record):
     review: str
 
 
+# ---------------------------------------------------------------------------------------------
+# Grounding: the claims a review makes, checked against the material, and draft-quality flags
+
+ClaimKind = Literal["price", "license", "figure", "date", "version", "name", "feature"]
+ClaimStatus = Literal["supported", "contradicted", "unsupported"]
+ClaimOrigin = Literal["rules", "model"]
+QualityKind = Literal["copies-example", "degenerate"]
+
+
+class Evidence(Record):
+    """The sentence of the material a claim rests on or conflicts with, and where it stands."""
+
+    id: str = Field(description="The sentence's id in the material, e.g. s4.")
+    sentence: str = Field(description="The sentence, verbatim.")
+    source: str = Field(description="The tool field or source it came from: pricing.detail, a source title.")
+
+
+class Check(Record):
+    """A person's mark on a claim: "I verified this outside the material"."""
+
+    by: Annotated[str, Field(min_length=1, max_length=200)]
+    at: datetime = Field(default_factory=utcnow)
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class Claim(Record):
+    """One specific a review states (a price, a license, a figure, a name ...) and how it stands
+    against the material. Opinions without specifics are not claims."""
+
+    text: Annotated[str, Field(min_length=1, max_length=1000, description="The review's span, verbatim.")]
+    kind: ClaimKind
+    status: ClaimStatus
+    evidence: Evidence | None = Field(default=None, description="Null when the status is unsupported.")
+    origin: ClaimOrigin = "rules"
+    checked: Check | None = Field(default=None, description="A person verified it outside the material.")
+
+    @model_validator(mode="after")
+    def _evidence_matches_status(self) -> Claim:
+        if (self.status == "unsupported") != (self.evidence is None):
+            raise ValueError("evidence is null exactly when the status is unsupported")
+        return self
+
+    @property
+    def open(self) -> bool:
+        """Needs a person: contradicted or unsupported, and nobody has checked it."""
+        return self.status != "supported" and self.checked is None
+
+
+class QualityFlag(Record):
+    """A way a draft goes wrong that a claim check cannot catch, and what triggered it."""
+
+    kind: QualityKind
+    detail: str = Field(description="What triggered the flag, for the editor.")
+
+
+MAX_MODEL_CLAIMS = 12
+CLAIM_SPAN_CHARS = 200  # the decoder's bound on a claim's span; Claim.text allows more
+
+
+def claims_decoding_schema(sentence_ids: list[str], spans: list[str]) -> dict:
+    """The schema for the model pass that lists a review's claims, from `Claim`'s own types.
+
+    `text` is an enum of spans of the review (its clauses, and the specifics the rules found), so
+    every claim quotes the review verbatim; `evidence` is an enum of the material's sentence ids,
+    so a cited sentence always exists. The object is split so that "unsupported" comes with
+    evidence "none" and the other statuses with a real sentence: the pair cannot disagree.
+    """
+    kinds = list(get_args(ClaimKind))
+    span = {"enum": spans}
+
+    def item(statuses: list[str], evidence: list[str]) -> dict:
+        return {
+            "type": "object",
+            "properties": {
+                "text": span,
+                "kind": {"enum": kinds},
+                "status": {"enum": statuses},
+                "evidence": {"enum": evidence},
+            },
+            "required": ["text", "kind", "status", "evidence"],
+            "additionalProperties": False,
+        }
+
+    grounded = [s for s in get_args(ClaimStatus) if s != "unsupported"]
+    variants = [item(["unsupported"], ["none"])]
+    if sentence_ids:
+        variants.append(item(grounded, sentence_ids))
+    return {
+        "type": "object",
+        "properties": {
+            "claims": {
+                "type": "array",
+                "maxItems": MAX_MODEL_CLAIMS,
+                "items": variants[0] if len(variants) == 1 else {"anyOf": variants},
+            }
+        },
+        "required": ["claims"],
+        "additionalProperties": False,
+    }
+
+
 class ReviewEntry(Review):
     """A review as stored in a panel: the current fields, the model's draft, where it came from."""
 
     provenance: Provenance
     original: Draft | None = Field(
         default=None, description="What the model wrote; differs from the current fields once edited."
+    )
+    claims: list[Claim] = Field(
+        default_factory=list,
+        description="Specifics the review states, checked against the material; recomputed on every check.",
+    )
+    quality: list[QualityFlag] = Field(
+        default_factory=list, description="Draft-quality flags; recomputed on every check."
     )
 
     @model_validator(mode="after")
@@ -224,7 +393,7 @@ class ReviewEntry(Review):
     def flags(self) -> list[str]:
         """Problems a reader must see; recomputed from the fields, never read from the file."""
         flags = []
-        expected = "ship" if self.score >= self.provenance.ship_threshold else "skip"
+        expected = verdict_for(self.score, self.provenance.ship_threshold)
         if self.verdict != expected:
             flags.append(
                 f"verdict-disagrees: score {self.score} with threshold "
@@ -235,6 +404,7 @@ class ReviewEntry(Review):
             flags.append(f"short: {words} words (aim for {REVIEW_MIN_WORDS}-{REVIEW_MAX_WORDS})")
         elif words > REVIEW_MAX_WORDS:
             flags.append(f"long: {words} words (aim for {REVIEW_MIN_WORDS}-{REVIEW_MAX_WORDS})")
+        flags += [f"{q.kind}: {q.detail}" for q in self.quality]
         return flags
 
     @property
@@ -242,11 +412,21 @@ class ReviewEntry(Review):
         return any(f.startswith("verdict-disagrees") for f in self.flags)
 
 
+FailureKind = Literal[
+    "error", "whitespace-padding", "truncated", "free-text", "not-json", "invalid", "unavailable"
+]
+
+
 class ReviewFailure(Record):
     """A persona whose review could not be produced, and why."""
 
     persona: PersonaId
     reason: str
+    diagnosis: FailureKind = Field(
+        default="error",
+        description="What went wrong: the reply was padded with whitespace, cut at the token limit, "
+        "free text, not the JSON asked for, invalid under the schema, or the engine failed.",
+    )
     provenance: Provenance | None = None
 
 
@@ -259,7 +439,7 @@ class Change(Record):
 
     at: datetime = Field(default_factory=utcnow)
     by: str
-    action: Literal["generated", "edited", "regenerated", "published"]
+    action: Literal["generated", "edited", "regenerated", "published", "checked", "voted"]
     fields: list[str] = Field(default_factory=list)
     note: str = ""
     previous: dict[str, Any] = Field(
@@ -347,6 +527,9 @@ class ToolPanel(Lifecycle):
 
     def review_for(self, persona: str) -> ReviewEntry | None:
         return next((r for r in self.reviews if r.persona == persona), None)
+
+    def failure_for(self, persona: str) -> ReviewFailure | None:
+        return next((f for f in self.failures if f.persona == persona), None)
 
     @property
     def tool_edited(self) -> bool:

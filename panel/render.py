@@ -16,18 +16,22 @@ from typing import Any, Literal
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from panel.records import Comparison, ReviewEntry, ReviewFailure, ToolPanel, decide
+from panel.records import Claim, Comparison, ReviewEntry, ReviewFailure, ToolPanel, decide
+from panel.text import without_control
 
 TEMPLATES = Path(__file__).parent / "templates"
+# The page's stylesheet: inlined into the published page, served as a file by the desk.
+PAGE_CSS = TEMPLATES / "page.css"
 Format = Literal["md", "html"]
 
-# Control characters other than tab, newline and carriage return, and lone surrogates (which
-# cannot be encoded as UTF-8): neither has any business on a page.
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-# ASCII punctuation that means something to GitHub Markdown: emphasis, code, links, images,
-# headings (`#`, `=`, `-`), lists, tables, strikethrough, math, autolinks (`:` and `.`), emoji and
-# mentions.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:@=])")
+# Lone surrogates cannot be encoded as UTF-8: they become the replacement character.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+# What GitHub Markdown needs escaped, and no more. Anywhere in a value: emphasis, code, links and
+# images, table cells, strikethrough and math. At the start of a value, which may start a line:
+# headings, lists, quotes, setext underlines. And the two ways text becomes an autolink.
+_MD_INLINE = re.compile(r"([\\`*_{}\[\]()|~$])")
+_MD_LINE_START = re.compile(r"^(\d*)([#+\-=.)])")
+_MD_AUTOLINK = re.compile(r"(?i)(:)(?=//)|\b(www)(\.)")
 _MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
@@ -37,7 +41,7 @@ class _Escaped(str):
 
 def clean(text: object) -> str:
     """Drop characters that are invisible or unencodable, so what a reader sees is what is there."""
-    return _UNPRINTABLE.sub(lambda m: "\ufffd" if m.group(0) >= "\ud800" else " ", str(text))
+    return _SURROGATES.sub("\ufffd", without_control(str(text)))
 
 
 def md(value: object) -> _Escaped:
@@ -49,8 +53,23 @@ def md(value: object) -> _Escaped:
     if isinstance(value, _Escaped):
         return value
     text = " ".join(clean(value).split())
-    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_INLINE.sub(r"\\\1", text)
+    text = _MD_LINE_START.sub(r"\1\\\2", text)  # "# x", "- x", "1. x": literal, not a block
+    text = _MD_AUTOLINK.sub(lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\.", text)
     return _Escaped(re.sub(r"[&<>]", lambda m: _MD_ENTITIES[m.group(0)], text))
+
+
+def marked_md(segments: tuple[Segment, ...]) -> _Escaped:
+    """The editor's Markdown: each claim's span in bold with its status after it."""
+
+    def piece(segment: Segment) -> str:
+        text = md(segment.text)  # collapses the spaces at its ends: put them back
+        lead = " " if segment.text[:1].isspace() else ""
+        trail = " " if segment.text[-1:].isspace() and segment.text.strip() else ""
+        body = f"**{text}** *\\[{segment.status}\\]*" if segment.status else text
+        return lead + body + trail
+
+    return _Escaped("".join(piece(s) for s in segments))
 
 
 def _finalize(value: Any) -> str:
@@ -70,6 +89,7 @@ def _env(fmt: Format) -> SandboxedEnvironment:
         finalize=_finalize if fmt == "md" else None,
     )
     env.filters["md"] = md
+    env.filters["marked"] = marked_md
     return env
 
 
@@ -91,6 +111,41 @@ class ToolView:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """A piece of a review's text; `status` is a claim's ("" for plain text), `note` its evidence."""
+
+    text: str
+    status: str = ""
+    note: str = ""
+
+
+def claim_segments(text: str, claims: list[Claim]) -> tuple[Segment, ...]:
+    """The text cut at each claim's first occurrence (overlapping spans keep the first found);
+    a claim a person checked shows as "checked"."""
+    spans: list[tuple[int, int, Claim]] = []
+    for claim in claims:
+        at = text.find(claim.text)
+        if at >= 0 and not any(a < at + len(claim.text) and at < b for a, b, _ in spans):
+            spans.append((at, at + len(claim.text), claim))
+    pieces: list[Segment] = []
+    cursor = 0
+    for start, end, claim in sorted(spans, key=lambda span: span[0]):
+        if start > cursor:
+            pieces.append(Segment(clean(text[cursor:start])))
+        status = "checked" if claim.checked is not None else claim.status
+        note = f"{claim.kind}, {claim.status}"
+        if claim.evidence is not None:
+            note += f": the material says {claim.evidence.sentence!r} ({claim.evidence.source})"
+        if claim.checked is not None:
+            note += f"; checked by {claim.checked.by}"
+        pieces.append(Segment(clean(text[start:end]), status, clean(note)))
+        cursor = end
+    if cursor < len(text):
+        pieces.append(Segment(clean(text[cursor:])))
+    return tuple(pieces)
+
+
+@dataclass(frozen=True)
 class Cell:
     """One persona's review of one tool: state is "review", "failed" or "missing"."""
 
@@ -102,12 +157,16 @@ class Cell:
     warning: str = ""
     edited: bool = False
     reason: str = ""
+    index: int = 0  # the tool's position in the record, for the desk's editor
+    # Editor view only: the text in pieces, each claim's span marked with its status.
+    segments: tuple[Segment, ...] = ()
 
 
 @dataclass(frozen=True)
 class PersonaView:
     name: str
     cells: list[Cell]
+    id: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +183,7 @@ class Page:
     decision: DecisionView
     tools: list[ToolView]
     personas: list[PersonaView]
+    editor: bool = False  # the editor's view: claims marked in the text; never published
 
 
 def _or_dash(text: str) -> str:
@@ -150,10 +210,13 @@ def _tool_view(panel: ToolPanel, votes: tuple[int, int] | None) -> ToolView:
     )
 
 
-def _cell(tool: str, review: ReviewEntry | None, failure: ReviewFailure | None) -> Cell:
+def _cell(
+    tool: str, review: ReviewEntry | None, failure: ReviewFailure | None, index: int = 0, editor: bool = False
+) -> Cell:
     if review is not None:
         warning = next((f for f in review.flags if f.startswith("verdict-disagrees")), "")
         return Cell(
+            segments=claim_segments(review.review, review.claims) if editor else (),
             tool=tool,
             state="review",
             verdict=review.verdict,
@@ -161,10 +224,11 @@ def _cell(tool: str, review: ReviewEntry | None, failure: ReviewFailure | None) 
             text=clean(review.review),
             warning=clean(warning),
             edited=review.edited,
+            index=index,
         )
     if failure is not None:
-        return Cell(tool=tool, state="failed", reason=f"Review failed: {clean(failure.reason)}")
-    return Cell(tool=tool, state="missing", reason="Not reviewed by this persona.")
+        return Cell(tool=tool, state="failed", reason=f"Review failed: {clean(failure.reason)}", index=index)
+    return Cell(tool=tool, state="missing", reason="Not reviewed by this persona.", index=index)
 
 
 def _persona_ids(panels: list[ToolPanel]) -> list[str]:
@@ -184,7 +248,9 @@ def _decision(panels: list[ToolPanel]) -> DecisionView:
     return DecisionView(outcome=d.outcome, label=label, reason=clean(d.reason))
 
 
-def build_page(record: Comparison | ToolPanel, names: dict[str, str] | None = None) -> Page:
+def build_page(
+    record: Comparison | ToolPanel, names: dict[str, str] | None = None, editor: bool = False
+) -> Page:
     """Word everything the page shows, so the templates only lay it out."""
     names = names or {}
     if isinstance(record, Comparison):
@@ -200,24 +266,31 @@ def build_page(record: Comparison | ToolPanel, names: dict[str, str] | None = No
                 clean(p.tool.name),
                 p.review_for(pid),
                 next((f for f in p.failures if f.persona == pid), None),
+                i,
+                editor,
             )
-            for p in panels
+            for i, p in enumerate(panels)
         ]
-        personas.append(PersonaView(name=clean(names.get(pid) or pid.capitalize()), cells=cells))
+        personas.append(PersonaView(name=clean(names.get(pid) or pid.capitalize()), cells=cells, id=pid))
     return Page(
         title=clean(title),
         question=clean(question),
         decision=_decision(panels),
         tools=[_tool_view(p, community.get(p.tool.name)) for p in panels],
         personas=personas,
+        editor=editor,
     )
 
 
 def render_page(
-    record: Comparison | ToolPanel, fmt: Literal["md", "html"], names: dict[str, str] | None = None
+    record: Comparison | ToolPanel,
+    fmt: Literal["md", "html"],
+    names: dict[str, str] | None = None,
+    editor: bool = False,
 ) -> str:
-    """The comparison (or single panel) page as HTML or Markdown; `names` maps persona id to name."""
+    """The comparison (or single panel) page as HTML or Markdown; `names` maps persona id to name.
+    `editor`: claims marked in the text by status, for editors, never for publishing."""
     if fmt not in ("md", "html"):
         raise ValueError(f"unknown page format {fmt!r}: use 'md' or 'html'")
-    page = build_page(record, names)
+    page = build_page(record, names, editor)
     return _env(fmt).get_template(f"page.{fmt}.jinja").render(page=page)

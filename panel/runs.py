@@ -89,7 +89,15 @@ class RunFolder:
             self.errors_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644
         )
 
-    def error(self, *, where: str, tool: str | None, reason: str, persona: str | None = None) -> None:
+    def error(
+        self,
+        *,
+        where: str,
+        tool: str | None,
+        reason: str,
+        persona: str | None = None,
+        diagnosis: str | None = None,
+    ) -> None:
         """One JSON line per failed row or review, written with a single write() so that a kill
         can never leave half a line."""
         record: dict[str, object] = {}
@@ -98,6 +106,8 @@ class RunFolder:
         else:
             record["file"] = where
         record.update({"tool": tool, "persona": persona, "reason": reason})
+        if diagnosis is not None:
+            record["diagnosis"] = diagnosis
         assert self._errors_fd is not None
         os.write(self._errors_fd, (json.dumps(record, ensure_ascii=False) + "\n").encode())
 

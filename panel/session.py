@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from panel.config import ModelsFile, load_models
-from panel.panel import Events, PanelRunner
+from panel.config import ModelsFile, Profile, load_models, profiles_for
 from panel.personas import Persona, load_personas, select
 from panel.prompts import Prompts
+from panel.runner import Events, PanelRunner
 from panel.store import Outputs, outputs_root
 
 
@@ -54,6 +54,10 @@ class Session:
             outputs=Outputs(outputs_root(out)),
         )
 
+    def profiles(self) -> dict[str, Profile]:
+        """The profile each persona runs on (a persona may name its own)."""
+        return profiles_for(self.personas, self.models, self.models_path, self.profile_name)
+
     @property
     def persona_names(self) -> dict[str, str]:
         return {p.id: p.name for p in self.personas}
@@ -65,6 +69,7 @@ class Session:
         fresh: bool = False,
         force: bool = False,
         busy: Literal["wait", "skip"] = "wait",
+        claims: Literal["rules", "model"] | None = None,
     ) -> PanelRunner:
         return PanelRunner(
             personas=self.personas,
@@ -77,4 +82,5 @@ class Session:
             force=force,
             events=events,
             busy=busy,
+            claims=claims,
         )

@@ -1,221 +1,83 @@
 """`panel stats`: figures across every panel record in a folder.
 
 They answer an editor's questions: does a persona still tell good tools from weak ones, do two
-personas say the same thing, how much do people change what the model drafted. `collect` returns
-plain data; panel/stats_report.py and panel/stats_html.py only render it. docs/stats.md explains each figure.
+personas say the same thing (in their verdicts and in their words), are the specifics they state
+grounded, do readers agree with the panel, and how much do people change what the model drafted.
+`collect` returns plain data; panel/stats_report.py and panel/stats_html.py only render it.
+docs/stats.md explains each figure.
+
+The figures are sums and counts the record index computes (panel/index.py, index_stats.py), so
+neither the time nor the memory of a run depends on the texts, and memory does not grow with the
+folder.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import statistics
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import logging
+import sqlite3
+from collections.abc import Iterable, Sequence
 from itertools import combinations
 from pathlib import Path
-from typing import Literal
 
-from pydantic import ValidationError
-
+from panel import index
 from panel.errors import InputError
-from panel.loading import describe_validation_error, read_text
-from panel.records import ReviewEntry, ToolPanel
-from panel.store import slugify
+from panel.index_stats import PersonaSums, StatsReader
+from panel.personas import Persona
+from panel.stats_figures import (
+    ALIKE,
+    BUCKETS,
+    MIN_TOOLS,
+    REDUNDANT,
+    RUBBER_STAMP,
+    Agreement,
+    Alert,
+    Changes,
+    Community,
+    Grounding,
+    PersonaStats,
+    Similarity,
+    Skipped,
+    Stats,
+    average,
+    share,
+)
 
-BUCKETS: tuple[tuple[int, int], ...] = ((0, 19), (20, 39), (40, 59), (60, 79), (80, 100))
-BUCKET_LABELS: tuple[str, ...] = tuple(f"{lo}-{hi}" for lo, hi in BUCKETS)
-MIN_TOOLS = 10  # fewer tools than this and a share is too noisy to warn about
-RUBBER_STAMP = 0.90  # a ship share above this no longer separates tools
-REDUNDANT = 0.95  # two personas agreeing above this are one voice
-MAX_RECORD_BYTES = 20_000_000  # the limit store.load_record uses
-SKIP_DIRS = frozenset({"runs"})  # batch run folders: manifests and copies, not records
+__all__ = ["Stats", "collect", "fleiss_kappa"]
 
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file that looked like a record but could not be read; the rest still counts."""
-
-    path: str
-    reason: str
-
-
-@dataclass
-class PersonaStats:
-    persona: str
-    reviews: int
-    ship: int
-    ship_rate: float | None
-    mean_score: float | None
-    min_score: int | None
-    median_score: float | None
-    max_score: int | None
-    buckets: list[int]  # review counts per BUCKETS entry
-
-
-@dataclass
-class Agreement:
-    """How often two personas gave the same verdict on the tools both of them reviewed."""
-
-    a: str
-    b: str
-    tools: int
-    agree: int
-    rate: float | None
-
-
-@dataclass
-class Changes:
-    """What people changed in the model's drafts (`original` vs the current fields)."""
-
-    persona: str | None  # None: every persona together
-    reviews: int
-    edited: int  # score, verdict or text changed
-    score_changed: int
-    score_changed_share: float | None
-    mean_abs_change: float | None  # over every review, unchanged ones count as 0
-    mean_abs_change_when_changed: float | None  # over the reviews whose score changed
-    max_abs_change: int | None
-    ship_to_skip: int
-    ship_to_skip_share: float | None
-    skip_to_ship: int
-    skip_to_ship_share: float | None
-
-
-@dataclass(frozen=True)
-class Alert:
-    """A pattern an editor should act on; `sentence` says what and what to do."""
-
-    kind: Literal["rubber-stamp", "panel-rubber-stamp", "redundant"]
-    personas: tuple[str, ...]
-    count: int
-    total: int
-
-    def sentence(self, names: dict[str, str] | None = None) -> str:
-        who = [display_name(p, names) for p in self.personas]
-        share = f"{self.count} of {self.total} tools ({pct(self.count / self.total)})"
-        if self.kind == "rubber-stamp":
-            return (
-                f"{who[0]} ships {share}: the verdict no longer separates strong tools from weak "
-                "ones. Review the persona's score anchors and ship threshold, and read its recent "
-                "reviews for a stock answer."
-            )
-        if self.kind == "panel-rubber-stamp":
-            return (
-                f"The panel verdict is ship for {share}: readers learn little from it. Add a more "
-                "critical persona or raise the personas' ship thresholds."
-            )
-        return (
-            f"{who[0]} and {who[1]} give the same verdict on {share}: one of them is a redundant "
-            "voice. Sharpen one persona's lens so it asks a different question, or drop it."
-        )
-
-
-@dataclass
-class Stats:
-    root: str
-    tools: int = 0
-    from_published: int = 0  # tools counted from their published copy
-    superseded: int = 0  # other copies of a counted tool, set aside
-    ignored: int = 0  # JSON files that are not panel records (comparisons, manifests, ...)
-    panels_with_verdict: int = 0
-    ship_panels: int = 0
-    ship_panel_share: float | None = None
-    failed_reviews: int = 0
-    personas: list[PersonaStats] = field(default_factory=list)
-    agreement: list[Agreement] = field(default_factory=list)
-    mean_agreement: float | None = None
-    fleiss_kappa: float | None = None
-    changes: list[Changes] = field(default_factory=list)
-    overall_changes: Changes | None = None
-    warnings: list[Alert] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-
-    def persona(self, persona: str) -> PersonaStats | None:
-        return next((p for p in self.personas if p.persona == persona), None)
-
-    def pair(self, a: str, b: str) -> Agreement | None:
-        """The agreement of two personas, in either order."""
-        return next((x for x in self.agreement if {x.a, x.b} == {a, b}), None)
-
-    def changes_for(self, persona: str) -> Changes | None:
-        return next((c for c in self.changes if c.persona == persona), None)
-
-    def warning_sentences(self, names: dict[str, str] | None = None) -> list[str]:
-        return [w.sentence(names) for w in self.warnings]
-
-
-def display_name(persona: str, names: dict[str, str] | None = None) -> str:
-    return (names or {}).get(persona) or persona.capitalize()
-
-
-def pct(share: float | None) -> str:
-    return "—" if share is None else f"{100 * share:.0f}%"
-
-
-def _share(count: int, total: int) -> float | None:
-    return count / total if total else None
-
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------
-# Loading
+# Streaming tallies: one pass over the panels, memory independent of their number
 
 
-def _record_files(root: Path) -> list[Path]:
-    """Every *.json under root, in a stable order, leaving out runs/ and hidden (temp) entries."""
-    found: list[Path] = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-        found += [Path(folder) / f for f in sorted(files) if f.endswith(".json") and not f.startswith(".")]
-    return found
+class _Kappa:
+    """Fleiss' kappa, summed one tool at a time."""
 
+    def __init__(self) -> None:
+        self.rows = 0
+        self.p_sum = 0.0
+        self.ship = 0
+        self.ratings = 0
 
-def _is_published(panel: ToolPanel, path: Path) -> bool:
-    return panel.status == "published" or path.parent.name == "published"
+    def add(self, ship: int, skip: int, times: int = 1) -> None:
+        """`times` tools with this many ship and skip verdicts."""
+        n = ship + skip
+        if n < 2:  # one rater agrees with nobody
+            return
+        self.rows += times
+        self.p_sum += times * (ship * (ship - 1) + skip * (skip - 1)) / (n * (n - 1))
+        self.ship += times * ship
+        self.ratings += times * n
 
-
-def _rank(panel: ToolPanel, published: bool) -> tuple[bool, int, float]:
-    return (published, panel.revision, panel.updated_at.timestamp())
-
-
-def _load(root: Path, stats: Stats) -> list[tuple[ToolPanel, bool]]:
-    """One record per tool (same slug of the tool name): a published copy wins over a draft;
-    between copies of the same kind, the higher revision, then the later update."""
-    chosen: dict[str, tuple[ToolPanel, bool]] = {}
-    for path in _record_files(root):
-        shown = str(path.relative_to(root))
-        try:
-            data = json.loads(read_text(path, max_bytes=MAX_RECORD_BYTES))  # as store.load_record reads
-            if not isinstance(data, dict) or data.get("kind") != "panel":
-                stats.ignored += 1  # comparisons embed panels: counting them would count tools twice
-                continue
-            panel = ToolPanel.model_validate(data)
-        except InputError as exc:
-            stats.skipped.append(Skipped(shown, exc.problem))
-            continue
-        except json.JSONDecodeError as exc:
-            stats.skipped.append(
-                Skipped(shown, f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}")
-            )
-            continue
-        except RecursionError:
-            stats.skipped.append(Skipped(shown, "invalid JSON: nested too deeply"))
-            continue
-        except ValidationError as exc:
-            stats.skipped.append(Skipped(shown, describe_validation_error(exc)))
-            continue
-        candidate = (panel, _is_published(panel, path))
-        key = slugify(panel.tool.name)
-        if key in chosen:
-            stats.superseded += 1
-            if _rank(*candidate) <= _rank(*chosen[key]):
-                continue
-        chosen[key] = candidate
-    return [chosen[k] for k in sorted(chosen)]
-
-
-# ---------------------------------------------------------------------------------------------
-# Figures
+    def value(self) -> float | None:
+        if not self.rows:
+            return None
+        p_bar = self.p_sum / self.rows
+        p_ship = self.ship / self.ratings
+        p_chance = p_ship**2 + (1 - p_ship) ** 2
+        if p_chance >= 1.0:
+            return None
+        return (p_bar - p_chance) / (1 - p_chance)
 
 
 def fleiss_kappa(counts: Iterable[tuple[int, int]]) -> float | None:
@@ -225,68 +87,111 @@ def fleiss_kappa(counts: Iterable[tuple[int, int]]) -> float | None:
     have different numbers of reviewers (failures, extra personas); those with fewer than two
     are left out. None when undefined (no tools, or every verdict the same).
     """
-    rows = [(s, k) for s, k in counts if s + k >= 2]
-    if not rows:
-        return None
-    p_bar = statistics.fmean((s * (s - 1) + k * (k - 1)) / ((s + k) * (s + k - 1)) for s, k in rows)
-    p_ship = sum(s for s, _ in rows) / sum(s + k for s, k in rows)
-    p_chance = p_ship**2 + (1 - p_ship) ** 2
-    if p_chance >= 1.0:
-        return None
-    return (p_bar - p_chance) / (1 - p_chance)
+    kappa = _Kappa()
+    for ship, skip in counts:
+        kappa.add(ship, skip)
+    return kappa.value()
 
 
-def _persona_stats(persona: str, reviews: list[ReviewEntry]) -> PersonaStats:
-    scores = sorted(r.score for r in reviews)
-    ship = sum(r.verdict == "ship" for r in reviews)
-    buckets = [0] * len(BUCKETS)
-    for s in scores:
-        buckets[next(i for i, (lo, hi) in enumerate(BUCKETS) if lo <= s <= hi)] += 1
+def _nth(histogram: list[int], k: int) -> int:
+    """The k-th smallest score (0-based) of a score histogram."""
+    seen = 0
+    for score, count in enumerate(histogram):
+        seen += count
+        if seen > k:
+            return score
+    raise IndexError(k)
+
+
+def _persona_stats(persona: str, sums: PersonaSums, histogram: list[int]) -> PersonaStats:
+    n = sums.reviews
+    median = (
+        float(_nth(histogram, n // 2))
+        if n % 2
+        else (_nth(histogram, n // 2 - 1) + _nth(histogram, n // 2)) / 2
+    )
     return PersonaStats(
         persona=persona,
-        reviews=len(reviews),
-        ship=ship,
-        ship_rate=_share(ship, len(reviews)),
-        mean_score=statistics.fmean(scores) if scores else None,
-        min_score=scores[0] if scores else None,
-        median_score=float(statistics.median(scores)) if scores else None,
-        max_score=scores[-1] if scores else None,
-        buckets=buckets,
+        reviews=n,
+        ship=sums.ship,
+        ship_rate=share(sums.ship, n),
+        mean_score=average(sum(score * count for score, count in enumerate(histogram)), n),
+        min_score=_nth(histogram, 0),
+        median_score=median,
+        max_score=_nth(histogram, n - 1),
+        buckets=[sum(histogram[lo : hi + 1]) for lo, hi in BUCKETS],
+        grounding=Grounding(n, sums.claims, sums.unsupported, sums.contradicted, sums.checked),
     )
 
 
-def _changes(persona: str | None, reviews: list[ReviewEntry]) -> Changes:
-    n = len(reviews)
-    deltas = [abs(r.score - r.original.score) for r in reviews if r.original is not None]
-    moved = [d for d in deltas if d]
-    down = sum(
-        r.original is not None and (r.original.verdict, r.verdict) == ("ship", "skip") for r in reviews
-    )
-    up = sum(r.original is not None and (r.original.verdict, r.verdict) == ("skip", "ship") for r in reviews)
+def _changes(persona: str | None, s: PersonaSums) -> Changes:
+    n = s.reviews
     return Changes(
         persona=persona,
         reviews=n,
-        edited=sum(r.edited for r in reviews),
-        score_changed=len(moved),
-        score_changed_share=_share(len(moved), n),
-        mean_abs_change=sum(deltas) / n if n else None,
-        mean_abs_change_when_changed=statistics.fmean(moved) if moved else None,
-        max_abs_change=max(deltas, default=0) if n else None,
-        ship_to_skip=down,
-        ship_to_skip_share=_share(down, n),
-        skip_to_ship=up,
-        skip_to_ship_share=_share(up, n),
+        edited=s.edited,
+        score_changed=s.moved,
+        score_changed_share=share(s.moved, n),
+        mean_abs_change=average(s.delta_sum, n),
+        mean_abs_change_when_changed=average(s.delta_sum, s.moved),
+        max_abs_change=s.max_delta if n else None,
+        ship_to_skip=s.ship_to_skip,
+        ship_to_skip_share=share(s.ship_to_skip, n),
+        skip_to_ship=s.skip_to_ship,
+        skip_to_ship_share=share(s.skip_to_ship, n),
     )
 
 
-def _agreement(order: list[str], panels: list[ToolPanel]) -> list[Agreement]:
-    verdicts = [{r.persona: r.verdict for r in p.reviews} for p in panels]
-    pairs = []
+def _pair(a: str, b: str) -> tuple[str, str]:
+    """One key for two personas, in either order."""
+    return (a, b) if a <= b else (b, a)
+
+
+def _figures(reader: StatsReader, stats: Stats) -> None:
+    files = reader.file_counts()
+    stats.tools = files.tools
+    stats.from_published = files.from_published
+    stats.superseded = files.panels - files.tools
+    stats.ignored = files.ignored
+    stats.skipped = [Skipped(rel, problem) for rel, problem in files.skipped]
+
+    panels = reader.panel_sums()
+    stats.panels_with_verdict, stats.ship_panels = panels.with_verdict, panels.ship
+    stats.ship_panel_share = share(panels.ship, panels.with_verdict)
+    stats.failed_reviews = panels.failures
+    kappa = _Kappa()
+    for ship, skip, times in reader.ship_skip():
+        kappa.add(ship, skip, times)
+    stats.fleiss_kappa = kappa.value()
+
+    order = reader.personas()
+    sums = reader.personas_and_scores()
+    stats.personas = [_persona_stats(p, *sums[p]) for p in order]
+    stats.changes = [_changes(p, sums[p][0]) for p in order]
+    everyone = PersonaSums.total([s for s, _ in sums.values()])
+    stats.overall_changes = _changes(None, everyone)
+    stats.grounding = Grounding(
+        everyone.reviews, everyone.claims, everyone.unsupported, everyone.contradicted, everyone.checked
+    )
+
+    pairs = {_pair(a, b): (tools, same, similar) for a, b, tools, same, similar in reader.pairs()}
     for a, b in combinations(order, 2):
-        both = [v for v in verdicts if a in v and b in v]
-        agree = sum(v[a] == v[b] for v in both)
-        pairs.append(Agreement(a=a, b=b, tools=len(both), agree=agree, rate=_share(agree, len(both))))
-    return pairs
+        tools, same, similar = pairs.get(_pair(a, b), (0, 0, 0.0))
+        stats.agreement.append(Agreement(a=a, b=b, tools=tools, agree=same, rate=share(same, tools)))
+        stats.similarity.append(Similarity(a=a, b=b, tools=tools, mean=average(similar, tools)))
+    rates = [x.rate for x in stats.agreement if x.rate is not None]
+    stats.mean_agreement = sum(rates) / len(rates) if rates else None
+    for p in stats.personas:
+        mine = [v for k, v in pairs.items() if p.persona in k]
+        p.similarity_pairs = sum(tools for tools, _, _ in mine)
+        p.similarity = average(sum(similar for _, _, similar in mine), p.similarity_pairs)
+    stats.mean_similarity = average(panels.similarity_sum, panels.similarity_tools)
+    stats.similarity_tools = panels.similarity_tools
+
+    c = reader.community()
+    stats.community = Community(c.comparisons, c.tools, c.compared, c.disagree)
+    stats.warnings = _warnings(stats)
+    stats.text_warnings = _text_warnings(stats)
 
 
 def _warnings(stats: Stats) -> list[Alert]:
@@ -306,33 +211,28 @@ def _warnings(stats: Stats) -> list[Alert]:
     return alerts
 
 
-def collect(root: Path) -> Stats:
-    """Every figure for the panel records under root (an outputs/ folder or any folder)."""
+def _text_warnings(stats: Stats) -> list[Alert]:
+    m, n = stats.mean_similarity, stats.similarity_tools
+    if m is not None and n >= MIN_TOOLS and m > ALIKE:
+        return [Alert("alike", (), n, n, value=m)]
+    return []
+
+
+def collect(root: Path, personas: Sequence[Persona] | None = None) -> Stats:
+    """Every figure for the panel records under root (an outputs/ folder or any folder).
+
+    `personas` are those in effect (default: load_personas()); the index grounds records that
+    changed since it last saw them with them.
+    """
     if not root.is_dir():
         raise InputError("not a folder", where=root, hint="give an outputs/ folder or a folder of panels")
     stats = Stats(root=str(root))
-    loaded = _load(root, stats)
-    panels = [p for p, _ in loaded]
-    stats.tools = len(panels)
-    stats.from_published = sum(published for _, published in loaded)
-    order: list[str] = []  # personas in the order records list them
-    by_persona: dict[str, list[ReviewEntry]] = {}
-    for p in panels:
-        for r in p.reviews:
-            if r.persona not in by_persona:
-                order.append(r.persona)
-            by_persona.setdefault(r.persona, []).append(r)
-    summaries = [p.summary for p in panels]
-    stats.panels_with_verdict = sum(s.verdict is not None for s in summaries)
-    stats.ship_panels = sum(s.verdict == "ship" for s in summaries)
-    stats.ship_panel_share = _share(stats.ship_panels, stats.panels_with_verdict)
-    stats.failed_reviews = sum(len(p.failures) for p in panels)
-    stats.personas = [_persona_stats(pid, by_persona[pid]) for pid in order]
-    stats.agreement = _agreement(order, panels)
-    rates = [x.rate for x in stats.agreement if x.rate is not None]
-    stats.mean_agreement = statistics.fmean(rates) if rates else None
-    stats.fleiss_kappa = fleiss_kappa((s.ship, s.skip) for s in summaries)
-    stats.changes = [_changes(pid, by_persona[pid]) for pid in order]
-    stats.overall_changes = _changes(None, [r for p in panels for r in p.reviews])
-    stats.warnings = _warnings(stats)
+    try:
+        with index.for_stats(root, personas) as idx:
+            _figures(idx.stats(), stats)
+    except sqlite3.DatabaseError as exc:  # the folder's index failed while being read
+        log.info("record index of %s failed (%s); reading the files", root, exc)
+        stats = Stats(root=str(root))
+        with index.for_stats(root, personas, private=True) as idx:
+            _figures(idx.stats(), stats)
     return stats

@@ -8,8 +8,30 @@ from __future__ import annotations
 
 from html import escape
 
-from panel.stats import BUCKET_LABELS, MIN_TOOLS, REDUNDANT, RUBBER_STAMP, Stats, display_name, pct
-from panel.stats_report import CHANGES_HEADERS, PERSONA_HEADERS, changes_rows, overview_rows, persona_rows
+from panel.stats_figures import (
+    ALIKE,
+    BUCKET_LABELS,
+    MIN_TOOLS,
+    REDUNDANT,
+    RUBBER_STAMP,
+    Stats,
+    display_name,
+    pct,
+)
+from panel.stats_rows import (
+    BUCKET_FIGURES,
+    CHANGES_FIGURES,
+    GROUNDING_FIGURES,
+    PERSONA_FIGURES,
+    SIMILARITY_FIGURE,
+    alike,
+    changes_columns,
+    community_line,
+    overview_rows,
+    persona_columns,
+    rows_of,
+    similarity_rows,
+)
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:72rem;
@@ -19,6 +41,7 @@ table{border-collapse:collapse;margin:.5rem 0}th,td{padding:.25rem .6rem;border-
 text-align:right}th:first-child,td:first-child{text-align:left}thead th{background:#f4f6fb}
 .warn{background:#fff6d6;border-left:4px solid #e0a800;padding:.5rem .8rem;margin:.4rem 0}
 .bad{color:#a11}.charts{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0}
+.loud{background:#fff6d6;font-weight:600}
 figcaption{font-weight:600;font-size:.9rem}svg text{font:12px system-ui,sans-serif;fill:#1d2330}
 """
 
@@ -31,10 +54,21 @@ def _short(text: str, limit: int = 18) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    """A table; cells arrive as plain text and are escaped here."""
+def _table(
+    headers: list[str], rows: list[list[str]], loud: set[tuple[int, int]] | frozenset = frozenset()
+) -> str:
+    """A table; cells arrive as plain text and are escaped here. `loud`: (row, column) cells to
+    mark."""
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="loud">{_e(c)}</td>' if (r, i) in loud else f"<td>{_e(c)}</td>"
+            for i, c in enumerate(row)
+        )
+        + "</tr>"
+        for r, row in enumerate(rows)
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -139,6 +173,22 @@ def heatmap(stats: Stats, names: dict[str, str] | None) -> str:
     return _svg(width, height, "Verdict agreement between personas", "".join(parts))
 
 
+def _persona_tables(stats: Stats, names: dict[str, str] | None) -> tuple[str, str]:
+    """The per-persona figures as two tables, one row per persona: scores, and grounding with
+    similarity."""
+    n, b, g = len(PERSONA_FIGURES), len(BUCKET_FIGURES), len(GROUNDING_FIGURES)
+    rows = rows_of(persona_columns(stats, names))
+    scores = _table(["Persona", *PERSONA_FIGURES, *BUCKET_LABELS], [row[: 1 + n + b] for row in rows])
+    # The similarity cell (after the name and the grounding figures) of personas above ALIKE.
+    loud = {(r, 1 + g) for r, p in enumerate(stats.personas) if alike(p.similarity, p.similarity_pairs)}
+    texts = _table(
+        ["Persona", *GROUNDING_FIGURES, SIMILARITY_FIGURE],
+        [[row[0], *row[1 + n + b :]] for row in rows],
+        loud,
+    )
+    return scores, texts
+
+
 def render(stats: Stats, names: dict[str, str] | None = None) -> str:
     """The whole report as one string."""
     agreement = [
@@ -155,13 +205,17 @@ def render(stats: Stats, names: dict[str, str] | None = None) -> str:
         f"<h1>Panel stats</h1><p>Records under <code>{_e(stats.root)}</code>.</p>",
         _table(["Figure", "Value"], [list(row) for row in overview_rows(stats)]),
     ]
-    if stats.warnings:
+    if stats.all_warnings:
         out.append("<h2>Warnings</h2>")
-        out += [f'<p class="warn">{_e(w.sentence(names))}</p>' for w in stats.warnings]
+        out += [f'<p class="warn">{_e(w.sentence(names))}</p>' for w in stats.all_warnings]
     if stats.personas:
+        scores, texts = _persona_tables(stats, names)
+        similar = {
+            (r, 3) for r, x in enumerate(stats.similarity) if alike(x.mean, x.tools)
+        }  # "Mean similarity"
         out += [
             "<h2>Personas</h2>",
-            _table(list(PERSONA_HEADERS), persona_rows(stats, names)),
+            scores,
             '<div class="charts">',
             *(
                 f"<figure><figcaption>{_e(display_name(p.persona, names))}</figcaption>"
@@ -178,8 +232,19 @@ def render(stats: Stats, names: dict[str, str] | None = None) -> str:
             f"{pct(REDUNDANT)} two personas are one voice.</p>",
             heatmap(stats, names),
             _table(["Persona", "Persona", "Same verdict", "Share"], agreement),
+            "<h2>Claims and distinctness</h2>",
+            "<p>Claims: the specifics each persona's reviews state (prices, licenses, figures, names), "
+            "checked against the tool's material; the shares are of its claims. Similarity: how alike "
+            "its paragraphs are to the other personas' paragraphs about the same tool (TF-IDF cosine, "
+            f"0 to 1); above {ALIKE:.2f} two voices say the same thing.</p>",
+            texts,
+            _table(
+                ["Persona", "Persona", "Tools", "Mean similarity"], similarity_rows(stats, names), similar
+            ),
+            "<h2>Community</h2>",
+            f"<p>Community vote against the panel's verdict, per tool: {_e(community_line(stats))}.</p>",
             "<h2>Changes to the model's drafts</h2>",
-            _table(list(CHANGES_HEADERS), changes_rows(stats, names)),
+            _table(["Persona", *CHANGES_FIGURES], rows_of(changes_columns(stats, names))),
         ]
     else:
         out.append("<p>No panel records found.</p>")

@@ -6,24 +6,28 @@ matches its checksum, a person changed it, and the pipeline leaves it alone unle
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import stat
 import tempfile
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from panel.errors import InputError
+from panel.errors import ConflictError, InputError
 from panel.loading import describe_validation_error, parse_text, read_text
 
 OUTPUTS_ENV = "PANEL_OUTPUTS"
+MAX_RECORD_BYTES = 20_000_000  # a record file larger than this is refused, not read
 SLUG_MAX = 60
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
 _CLEAN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -140,6 +144,20 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+    if path.suffix == ".json":
+        _index_written(path)
+
+
+def _index_written(path: Path) -> None:
+    """Keep the record index of the outputs folder (panel/index.py) in step with a record just
+    written. Imported late so store stays light; a failure there never fails the write (the next
+    `sync` picks the file up by its mtime)."""
+    try:
+        from panel.index import record_written
+
+        record_written(path)
+    except Exception as exc:  # noqa: BLE001 - the write itself succeeded
+        logging.getLogger(__name__).info("record index not updated for %s: %s", path, exc)
 
 
 def _alive(pid: int) -> bool:
@@ -180,8 +198,7 @@ class ToolLocks:
     that safe against a process that opened the file just before it went)."""
 
     def __init__(self, root: Path):
-        key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-        self.dir = Path(tempfile.gettempdir()) / f"panel-locks-{os.getuid()}" / key
+        self.dir = _lock_dir(root)
         self.held: dict[Path, tuple[int, Path]] = {}
 
     def acquire(self, panel_path: Path, wait: bool) -> bool:
@@ -221,7 +238,7 @@ class Loaded(Generic[M]):
 
 
 def load_record(path: Path, model: type[M]) -> Loaded[M]:
-    text = read_text(path, max_bytes=20_000_000)
+    text = read_text(path, max_bytes=MAX_RECORD_BYTES)
     try:
         data = parse_text(text, path.with_suffix(".json"))  # strict: no NaN, no duplicate keys
     except InputError as exc:
@@ -241,3 +258,45 @@ def load_record(path: Path, model: type[M]) -> Loaded[M]:
 
 def write_record(path: Path, record: BaseModel) -> None:
     atomic_write(path, dump_record(record))
+
+
+def file_version(path: Path) -> str | None:
+    """What a reader saw: a digest of the file's bytes (None when there is no file). Any change
+    to the file, by panel or by hand, gives a new version."""
+    try:
+        return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def _lock_dir(root: Path) -> Path:
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"panel-locks-{os.getuid()}" / key
+
+
+@contextlib.contextmanager
+def write_lock(path: Path) -> Iterator[None]:
+    """A short lock around read-compare-write of one record, shared by every process on this
+    machine (CLI, desk, batch). Held for milliseconds, never while a model works."""
+    lock_dir = _lock_dir(path.parent)
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_dir / f"{path.name}.write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def write_record_if(path: Path, record: BaseModel, expect: str | None) -> None:
+    """Write `record` only if the file is still the version the writer read (`expect`, from
+    `file_version`; None: the file must not exist yet). Otherwise raise ConflictError and write
+    nothing: a person's edit is never overwritten by a save based on an older copy."""
+    with write_lock(path):
+        if file_version(path) != expect:
+            raise ConflictError(
+                "changed on disk since it was opened (another reviewer, the desk or a panel run saved it)",
+                where=path,
+                hint="nothing was written; open it again and re-apply your change",
+            )
+        write_record(path, record)

@@ -7,8 +7,10 @@ import difflib
 import os
 import sys
 import textwrap
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import IO
 
 from rich.console import Console, Group
@@ -24,8 +26,11 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from panel.panel import PanelOutcome
-from panel.records import Comparison, Tool, ToolPanel
+from panel.assembly import PanelOutcome
+from panel.claims import rules_claims
+from panel.grounding import counts
+from panel.material import Material, material_for
+from panel.records import Claim, Comparison, Tool, ToolPanel
 from panel.runs import RunManifest
 
 err = Console(stderr=True, highlight=False)
@@ -62,6 +67,8 @@ def scorecard(panel: ToolPanel, names: dict[str, str]) -> Table:
     for r in panel.reviews:
         verdict = Text(r.verdict, style="green" if r.verdict == "ship" else "red")
         body = Text(_first_words(r.review))
+        grounding = counts(r.claims)
+        body.append(f"\n{grounding.line()}", style="bold red" if grounding.open_contradicted else "dim")
         for flag in r.flags:
             body.append(f"\n⚠ {flag}", style="yellow" if not flag.startswith("verdict") else "bold red")
         table.add_row(names.get(r.persona, r.persona), f"{r.score}/100", verdict, body)
@@ -106,13 +113,48 @@ def decision_table(comparison: Comparison) -> Table:
     return table
 
 
-class ProgressEvents:
-    """Progress for long runs: a live bar on a terminal, plain lines otherwise (cron logs)."""
+class _Heartbeat:
+    """Plain progress lines for a log or a pipe: `line()` at most `every` seconds apart while
+    `active()`, from a daemon thread, however long the work between events takes."""
 
-    def __init__(self, console: Console = err, names: dict[str, str] | None = None):
+    def __init__(self, console: Console, every: float, line: Callable[[], str], active: Callable[[], bool]):
+        self.console = console
+        self.every = every
+        self.line = line
+        self.active = active
+        self.last = time.monotonic()
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="panel-progress", daemon=True)
+            self.thread.start()
+
+    def print(self, text: str) -> None:
+        self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        self.last = time.monotonic()
+
+    def _run(self) -> None:
+        # Checked twice a second and due a second early, so lines come at most `every` apart.
+        while not self.stopped.wait(0.5):
+            if self.active() and time.monotonic() - self.last >= self.every - 1:
+                self.print(self.line())
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+class ProgressEvents:
+    """Progress for long runs, one step per finished review: a live bar with an ETA on a
+    terminal; elsewhere (cron logs, a pipe) a line per review and, while none finishes, a status
+    line at least every `every` seconds, so a slow model never looks like a hung one."""
+
+    def __init__(self, console: Console = err, names: dict[str, str] | None = None, every: float = 10.0):
         self.console = console
         self.names = names or {}
         self.live = console.is_terminal
+        self.every = every
         self.progress: Progress | None = None
         self.task = None
         self.total = 0
@@ -120,16 +162,26 @@ class ProgressEvents:
         self.done = 0
         self.failed = 0
         self.started = time.monotonic()
+        self.first_done: float | None = None
+        self.beat = _Heartbeat(
+            console,
+            every,
+            lambda: f"[{time.strftime('%H:%M:%S')}] {self.status()}",
+            lambda: self.done < self.total,
+        )
 
     def say(self, message: str) -> None:
-        self.console.print(f"· {message}", markup=False, highlight=False, soft_wrap=True)
+        self.beat.print(f"· {message}")
 
     def planned(self, jobs: int, reused: int) -> None:
         self.total += jobs
         self.reused += reused
         if not jobs:
             return
-        if self.live and self.progress is None:
+        if not self.live:
+            self.beat.start()
+            return
+        if self.progress is None:
             self.progress = Progress(
                 SpinnerColumn(),
                 TextColumn("[progress.description]{task.description}"),
@@ -143,32 +195,94 @@ class ProgressEvents:
             )
             self.progress.start()
             self.task = self.progress.add_task("Reviewing", total=self.total, failed=0)
-        elif self.progress is not None and self.task is not None:
+        elif self.task is not None:
             self.progress.update(self.task, total=self.total)
+
+    def status(self) -> str:
+        """'3/8 reviews · 1.2 reviews/min · ETA 4 min 10 s', the rate from the first finished
+        review on (engine start-up is not work per review)."""
+        line = f"{self.done}/{self.total} reviews"
+        if self.failed:
+            line += f" ({self.failed} failed)"
+        if self.first_done is not None and self.done > 1:
+            rate = (self.done - 1) / max(time.monotonic() - self.first_done, 1e-6)
+            line += f" · {60 * rate:.1f} reviews/min"
+            if self.done < self.total:
+                line += f" · ETA {_duration((self.total - self.done) / rate)}"
+        elif self.done == 0:
+            line += f" · working for {_duration(time.monotonic() - self.started)}, no review finished yet"
+        return line
 
     def reviewed(self, tool: Tool, persona: str, ok: bool, detail: str) -> None:
         self.done += 1
         self.failed += not ok
+        if self.first_done is None:
+            self.first_done = time.monotonic()
         if self.progress is not None and self.task is not None:
             self.progress.update(self.task, advance=1, failed=self.failed)
-        else:
-            state = "ok" if ok else "FAILED"
-            who = self.names.get(persona, persona)
-            self.console.print(
-                f"[{self.done}/{self.total}] {tool.name} · {who}: {state} · {detail}",
-                markup=False,
-                highlight=False,
-            )
+            return
+        state = "ok" if ok else "FAILED"
+        who = self.names.get(persona, persona)
+        self.beat.print(
+            f"[{self.done}/{self.total}] {tool.name} · {who}: {state} · {detail} · {self.status()}"
+        )
 
     def panel_done(self, outcome: PanelOutcome) -> None:
         pass
 
     def stop(self) -> None:
+        self.beat.stop()
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
         if self.reused:
             self.say(f"Reused {self.reused} up-to-date review(s) from earlier runs")
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+@contextlib.contextmanager
+def engine_output_to(log: Path | None) -> Iterator[None]:
+    """Send everything an in-process engine prints (vLLM's warnings, its worker processes) to
+    `log`, while panel's own messages and progress bar keep the terminal.
+
+    File descriptors 1 and 2 point at the log for the duration; panel's consoles write to saved
+    copies of the real ones. None: leave the output alone.
+    """
+    if log is None:
+        yield
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved_out, saved_err = os.dup(1), os.dup(2)
+    log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    ours = os.fdopen(os.dup(saved_err), "w", encoding="utf-8", errors="replace")
+    before = err.file
+    err.file = ours
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        ours.flush()
+        os.dup2(saved_out, 1)
+        os.dup2(saved_err, 2)
+        os.close(saved_out)
+        os.close(saved_err)
+        err.file = before
+        ours.close()
 
 
 @contextlib.contextmanager
@@ -196,18 +310,22 @@ def json_stdout(enabled: bool) -> Iterator[IO[str]]:
 
 
 class BatchProgress:
-    """Batch progress: a live bar on a terminal (tools, reviews/s, tokens/s, failures, ETA);
-    on anything else, such as a cron log, one plain line every `every` seconds."""
+    """Batch progress: a live bar on a terminal (tools, reviews per minute, tokens/s, failures,
+    ETA); on anything else, such as a cron log, one plain line at least every `every` seconds.
+    The first few bad rows are named on screen; all of them are in errors.jsonl."""
+
+    SHOW_BAD_ROWS = 5
 
     def __init__(self, total_tools: int | None, console: Console = err, every: float = 10.0):
         self.console = console
         self.total = total_tools
         self.every = every
         self.started = time.monotonic()
-        self.last_line = self.started
+        self.first_review: float | None = None
         self.tools = self.reviews = self.tokens = self.failed = self.bad_rows = 0
         self.progress: Progress | None = None
         self.task = None
+        self.beat = _Heartbeat(console, every, self.line, lambda: True)
         if console.is_terminal:
             self.progress = Progress(
                 SpinnerColumn(),
@@ -221,10 +339,16 @@ class BatchProgress:
             )
             self.progress.start()
             self.task = self.progress.add_task("batch", total=total_tools, rate="", failed="")
+        else:
+            self.beat.start()
 
     def _rates(self) -> tuple[float, float]:
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        return self.reviews / elapsed, self.tokens / elapsed
+        """Reviews and tokens per second since the first review finished (engine start-up and
+        the structured-output check are not work per review)."""
+        if self.first_review is None:
+            return 0.0, 0.0
+        elapsed = max(time.monotonic() - self.first_review, 1e-6)
+        return max(self.reviews - 1, 0) / elapsed, self.tokens / elapsed
 
     def _refresh(self) -> None:
         rps, tps = self._rates()
@@ -233,29 +357,27 @@ class BatchProgress:
             self.progress.update(
                 self.task,
                 completed=self.tools + self.bad_rows,
-                rate=f"{rps:.1f} reviews/s · {tps:,.0f} tokens/s",
+                rate=f"{60 * rps:.1f} reviews/min · {tps:,.0f} tokens/s",
                 failed=f"{failures} failed" if failures else "",
             )
-        elif time.monotonic() - self.last_line >= self.every:
-            self.last_line = time.monotonic()
-            self.console.print(self.line(), markup=False, highlight=False, soft_wrap=True)
 
     def line(self) -> str:
         rps, tps = self._rates()
         done = self.tools + self.bad_rows
         total = f"/{self.total}" if self.total is not None else ""
         eta = ""
-        if self.total and done and done < self.total:
-            eta = f" · ETA {(time.monotonic() - self.started) / done * (self.total - done):.0f} s"
+        if self.total and self.tools and done < self.total and self.first_review is not None:
+            per_tool = (time.monotonic() - self.first_review) / self.tools
+            eta = f" · ETA {_duration(per_tool * (self.total - done))}"
         return (
             f"[{time.strftime('%H:%M:%S')}] {done}{total} rows · {self.reviews} reviews · "
-            f"{rps:.1f} reviews/s · {tps:,.0f} tokens/s · {self.failed} failed reviews · "
+            f"{60 * rps:.1f} reviews/min · {tps:,.0f} tokens/s · {self.failed} failed reviews · "
             f"{self.bad_rows} bad rows{eta}"
         )
 
     # Events
     def say(self, message: str) -> None:
-        self.console.print(f"· {message}", markup=False, highlight=False, soft_wrap=True)
+        self.beat.print(f"· {message}")
 
     def planned(self, jobs: int, reused: int) -> None:
         pass
@@ -263,6 +385,8 @@ class BatchProgress:
     def reviewed(self, tool: Tool, persona: str, ok: bool, detail: str) -> None:
         self.reviews += 1
         self.failed += not ok
+        if self.first_review is None:
+            self.first_review = time.monotonic()
         self._refresh()
 
     def panel_done(self, outcome: PanelOutcome) -> None:
@@ -272,9 +396,15 @@ class BatchProgress:
 
     def bad_row(self, where: str, name: str | None, reason: str) -> None:
         self.bad_rows += 1
+        if self.bad_rows <= self.SHOW_BAD_ROWS:
+            label = f" ({name})" if name else ""
+            self.beat.print(f"· bad row, {where}{label}: {reason}")
+        elif self.bad_rows == self.SHOW_BAD_ROWS + 1:
+            self.beat.print("· more bad rows: every one is listed in the run's errors.jsonl")
         self._refresh()
 
     def stop(self) -> None:
+        self.beat.stop()
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
@@ -320,6 +450,24 @@ def batch_summary(manifest: RunManifest, run_dir: str) -> Table:
     return table
 
 
+def _claims_diff(draft: str, now: list[Claim], material: Material) -> list[Text]:
+    """Claims the edit added or removed, compared by their text."""
+    before = {c.text: c for c in rules_claims(draft, material)}
+    after = {c.text: c for c in now}
+    lines = []
+    for sign, claims, style in (
+        ("+", after.keys() - before.keys(), "green"),
+        ("-", before.keys() - after.keys(), "red"),
+    ):
+        for text in sorted(claims):
+            claim = (after if sign == "+" else before)[text]
+            verb = "appeared" if sign == "+" else "disappeared"
+            lines.append(
+                Text(f"    {sign} claim {verb}: {text!r} ({claim.kind}, {claim.status})", style=style)
+            )
+    return lines
+
+
 def diff_view(record: ToolPanel | Comparison, names: dict[str, str]) -> Group:
     """What reviewers changed relative to the model's draft, per persona, plus the history."""
     panels = record.panels if isinstance(record, Comparison) else [record]
@@ -348,6 +496,7 @@ def diff_view(record: ToolPanel | Comparison, names: dict[str, str]) -> Group:
                 ):
                     style = "green" if row.startswith("+") else "red" if row.startswith("-") else "dim"
                     parts.append(Text("    " + row, style=style))
+                parts += _claims_diff(o.review, r.claims, material_for(panel.tool))
     edits = [c for c in record.history if c.action in ("edited", "published", "regenerated")]
     if edits:
         parts.append(Text("History", style="bold"))

@@ -11,7 +11,8 @@ used.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,12 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 
+from panel import grounding
 from panel.errors import InputError
 from panel.loading import parse_text, read_text
-from panel.records import Comparison, ToolPanel, json_schema
-from panel.store import checksum
+from panel.personas import Persona, load_personas
+from panel.records import DEFAULT_SHIP_THRESHOLD, Comparison, ToolPanel, json_schema, verdict_for
+from panel.store import MAX_RECORD_BYTES, checksum
 
 KINDS: dict[str, type[ToolPanel] | type[Comparison]] = {"panel": ToolPanel, "comparison": Comparison}
 _VALIDATORS: dict[str, Draft202012Validator] = {}
@@ -34,8 +37,9 @@ class Problem:
     message: str
     hint: str = ""
 
-    def line(self, file: Path) -> str:
-        return f"{file}: {self.path}: {self.message}" + (f" ({self.hint})" if self.hint else "")
+    def line(self, file: Path, label: str = "") -> str:
+        tag = f"{label}: " if label else ""
+        return f"{file}: {self.path}: {tag}{self.message}" + (f" ({self.hint})" if self.hint else "")
 
 
 @dataclass
@@ -44,7 +48,8 @@ class Report:
     kind: str | None
     problems: list[Problem]
     notes: list[str]
-    record: ToolPanel | Comparison | None = None
+    record: ToolPanel | Comparison | None = None  # with claims and flags recomputed
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -126,28 +131,91 @@ def _derived(data: dict[str, Any], record: ToolPanel | Comparison) -> list[Probl
     return problems
 
 
-def _verdicts(record: ToolPanel | Comparison) -> list[Problem]:
+def _verdict_problem(
+    path: list[Any], persona: str, score: int, verdict: str, threshold: int
+) -> Problem | None:
+    if verdict == verdict_for(score, threshold):
+        return None
+    return Problem(
+        json_path([*path, "verdict"]),
+        f"{verdict!r} disagrees with score {score}",
+        f"{persona} ships at {threshold} or more; change the score or the verdict",
+    )
+
+
+def _raw_reviews(data: dict[str, Any]) -> list[tuple[list[Any], dict[str, Any]]]:
+    """(JSON path, review dict) of every review in a record's raw data, however broken the rest."""
+    panels = data.get("panels") if data.get("kind") == "comparison" else [data]
+    found = []
+    for p_index, panel in enumerate(panels if isinstance(panels, list) else []):
+        base = ["panels", p_index] if data.get("kind") == "comparison" else []
+        reviews = panel.get("reviews") if isinstance(panel, dict) else None
+        for r_index, review in enumerate(reviews if isinstance(reviews, list) else []):
+            if isinstance(review, dict):
+                found.append(([*base, "reviews", r_index], review))
+    return found
+
+
+def _verdicts(data: dict[str, Any]) -> list[Problem]:
+    """The ship/skip rule, checked on the raw data so it is reported alongside schema errors."""
     problems = []
+    for path, review in _raw_reviews(data):
+        score, verdict = review.get("score"), review.get("verdict")
+        provenance = review.get("provenance")
+        threshold = (
+            provenance.get("ship_threshold", DEFAULT_SHIP_THRESHOLD) if isinstance(provenance, dict) else None
+        )
+        if type(score) is int and verdict in ("ship", "skip") and type(threshold) is int:
+            problem = _verdict_problem(path, str(review.get("persona")), score, verdict, threshold)
+            if problem is not None:
+                problems.append(problem)
+    return problems
+
+
+def _claims(record: ToolPanel | Comparison) -> tuple[list[Problem], list[Problem]]:
+    """Errors for unchecked claims the rules find contradicted; warnings for unchecked claims
+    the material does not support, for contradictions only the model pass found, and for
+    draft-quality flags."""
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
     panels = record.panels if isinstance(record, Comparison) else [record]
     for p_index, panel in enumerate(panels):
         base = ["panels", p_index] if isinstance(record, Comparison) else []
         for r_index, review in enumerate(panel.reviews):
-            if review.contradicts:
-                threshold = review.provenance.ship_threshold
-                problems.append(
-                    Problem(
-                        json_path([*base, "reviews", r_index, "verdict"]),
-                        f"{review.verdict!r} disagrees with score {review.score}",
-                        f"{review.persona} ships at {threshold} or more; change the score or the verdict",
+            where = [*base, "reviews", r_index]
+            for c_index, claim in enumerate(review.claims):
+                if claim.checked is not None or claim.status == "supported":
+                    continue
+                path = json_path([*where, "claims", c_index])
+                if claim.status == "contradicted":
+                    assert claim.evidence is not None
+                    problem = Problem(
+                        path,
+                        f"the {review.persona} review says {claim.text!r} ({claim.kind}); the material says "
+                        f"{claim.evidence.sentence!r} ({claim.evidence.source})",
+                        "fix the text, or mark the claim checked if you verified it elsewhere",
                     )
-                )
-    return problems
+                    (errors if claim.origin == "rules" else warnings).append(problem)
+                else:
+                    warnings.append(
+                        Problem(
+                            path,
+                            f"the {review.persona} review says {claim.text!r} ({claim.kind}); "
+                            "the material does not say",
+                            "verify it, then mark it checked, or remove it",
+                        )
+                    )
+            for flag in review.quality:
+                warnings.append(Problem(json_path([*where, "quality"]), f"{flag.kind}: {flag.detail}"))
+    return errors, warnings
 
 
-def validate_file(path: Path) -> Report:
-    """Every problem in one record file; never raises for a bad record, only reports it."""
+def validate_file(path: Path, personas: Sequence[Persona] | None = None) -> Report:
+    """Every problem in one record file; never raises for a bad record, only reports it.
+
+    `personas` (default: those in effect) supply the worked examples a draft must not copy."""
     try:
-        text = read_text(path, max_bytes=20_000_000)
+        text = read_text(path, max_bytes=MAX_RECORD_BYTES)
     except InputError as exc:
         return Report(path, None, [Problem("$", exc.problem)], [])
     try:
@@ -163,10 +231,12 @@ def validate_file(path: Path) -> Report:
         return Report(path, None, [Problem("$.kind", f"unknown record kind {kind!r}", hint)], [])
     errors = sorted(_validator(kind).iter_errors(data), key=lambda e: list(e.absolute_path))
     problems = [Problem(json_path(e.absolute_path), e.message, _hint(e)) for e in errors]
+    problems += _verdicts(data)
     notes = []
     if data.get("checksum") != checksum(data):
         notes.append("edited by hand since panel last wrote it")
-    if problems:
+    if errors:
+        notes.append("claims are checked once the schema errors above are fixed")
         return Report(path, kind, problems, notes)
     try:
         record = KINDS[kind].model_validate(data)
@@ -174,7 +244,9 @@ def validate_file(path: Path) -> Report:
         for err in exc.errors(include_url=False):
             problems.append(Problem(json_path(err["loc"]), err["msg"]))
         return Report(path, kind, problems, notes)
-    problems += _verdicts(record)
+    record = grounding.refresh(record, load_personas() if personas is None else personas)
+    claim_errors, warnings = _claims(record)
+    problems += claim_errors
     # Stale derived values are worth a note but harmless: they are recomputed on every read.
     notes += [f"{p.path}: {p.message} ({p.hint})" for p in _derived(data, record)]
-    return Report(path, kind, problems, notes, record)
+    return Report(path, kind, problems, notes, record, warnings)

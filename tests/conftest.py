@@ -28,13 +28,65 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tinymodel.build(tmp_path_factory.mktemp("tiny-model"))
 
 
+# The session's servers. An idle vLLM CPU server keeps ~40% of a core busy, and CI has two:
+# tests that need a server run last, grouped by server, and each server stops after the last
+# test that needs it (pytest_collection_modifyitems and pytest_runtest_teardown below).
+SERVER_FIXTURES = ("vllm_server", "stock_vllm_server")
+_servers: dict[str, VLLMServer] = {}
+
+
+def _start_server(name: str, tiny_model: Path, folder: Path, structured_flag: bool) -> VLLMServer:
+    pytest.importorskip("vllm")
+    server = start_vllm_server(tiny_model, folder / "server.log", structured_flag=structured_flag)
+    _servers[name] = server
+    return server
+
+
+def _stop_server(name: str) -> None:
+    server = _servers.pop(name, None)
+    if server is not None:
+        stop_vllm_server(server.process)
+
+
 @pytest.fixture(scope="session")
 def vllm_server(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VLLMServer]:
-    """A real vLLM CPU server (OpenAI API) serving the tiny model, for the whole session."""
-    pytest.importorskip("vllm")
-    server = start_vllm_server(tiny_model, tmp_path_factory.mktemp("vllm") / "server.log")
-    yield server
-    stop_vllm_server(server.process)
+    """A real vLLM CPU server (OpenAI API) serving the tiny model, started with the whitespace
+    flag as the README's server commands are."""
+    yield _start_server("vllm_server", tiny_model, tmp_path_factory.mktemp("vllm"), structured_flag=True)
+    _stop_server("vllm_server")
+
+
+@pytest.fixture(scope="session")
+def stock_vllm_server(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VLLMServer]:
+    """A stock vLLM CPU server: no `--structured-outputs-config`, so a JSON-schema request lets
+    the model pad its reply with whitespace. Started only when a test asks for it."""
+    yield _start_server(
+        "stock_vllm_server", tiny_model, tmp_path_factory.mktemp("stock"), structured_flag=False
+    )
+    _stop_server("stock_vllm_server")
+
+
+def _server_group(item: pytest.Item) -> int:
+    names = getattr(item, "fixturenames", ())
+    return next((i + 1 for i, name in enumerate(SERVER_FIXTURES) if name in names), 0)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests without a session server first, then each server's tests together (stable sort:
+    the order within a group is the file order). PANEL_TEST_ORDER=files keeps the file order,
+    to measure what the grouping saves."""
+    if os.environ.get("PANEL_TEST_ORDER") != "files":
+        items.sort(key=_server_group)
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop a server as soon as the next test does not need it: it would only idle."""
+    if os.environ.get("PANEL_TEST_ORDER") == "files":
+        return
+    for name in SERVER_FIXTURES:
+        needed_next = nextitem is not None and name in getattr(nextitem, "fixturenames", ())
+        if name in _servers and not needed_next:
+            _stop_server(name)
 
 
 def tiny_profiles(model: Path, server_url: str | None = None) -> dict:
@@ -112,3 +164,71 @@ def write_tool(path: Path, **fields: object) -> Path:
         json.dumps(fields, ensure_ascii=False) if path.suffix == ".json" else yaml.safe_dump(fields)
     )
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# The review desk: a real uvicorn server in a thread, on a free port, over a temp outputs folder.
+
+DESK_TOKEN = "desk-test-token-0123456789abcdef"
+
+
+@dataclass
+class DeskServer:
+    url: str
+    root: Path
+    token: str
+    server: object
+    thread: object
+
+    def stop(self) -> None:
+        self.server.should_exit = True  # type: ignore[attr-defined]
+        self.thread.join(timeout=30)  # type: ignore[attr-defined]
+
+
+def start_desk(root: Path, *, editor: str = "desk-default", allow_hosts: tuple[str, ...] = ()) -> DeskServer:
+    """The desk app as `panel desk` serves it (uvicorn, lifespan, every guard), bound first to a
+    free port so there is no race for it."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from panel.cli_desk import listen
+    from panel.desk.app import DeskConfig, create_app
+
+    sock = listen("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    indexed = threading.Event()
+    config = DeskConfig(
+        root=root.resolve(),
+        host="127.0.0.1",
+        port=port,
+        token=DESK_TOKEN,
+        editor=editor,
+        allow_hosts=list(allow_hosts),
+        on_indexed=lambda count, seconds: indexed.set(),
+    )
+    server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not (server.started and indexed.is_set()):  # serving, and the folder indexed
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the desk did not start")
+        time.sleep(0.02)
+    return DeskServer(f"http://127.0.0.1:{port}", root, DESK_TOKEN, server, thread)
+
+
+@pytest.fixture
+def desk_server() -> Iterator[object]:
+    """start(root, **options) -> DeskServer; every server started is stopped at teardown."""
+    started: list[DeskServer] = []
+
+    def start(root: Path, **options: object) -> DeskServer:
+        server = start_desk(root, **options)  # type: ignore[arg-type]
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from panel.compare import save_comparison
-from panel.panel import PanelOutcome
 from panel.records import Provenance, ReviewEntry, Sampling, Tool, ToolPanel
+from panel.runner import PanelOutcome
 from panel.store import Outputs, write_record
 
 PERSONAS = ("builder", "skeptic", "futurist", "founder")

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import shutil
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import jsonschema
 import pytest
+
+from panel.material import material_for
+from panel.records import Tool
 
 from conftest import EXAMPLES, run_panel, tiny_profiles, tree, write_models, write_tool
 from vllmserver import VLLMServer, free_port
@@ -196,18 +205,47 @@ def test_models_check_against_the_server(empty_dir: Path, server_models: Path):
     assert "tiny-server: structured output works" in result.stdout
 
 
+def run_panel_timed(*args: str, cwd: Path, timeout: float) -> tuple[int, str, list[tuple[float, str]]]:
+    """Run `panel` with stderr piped (not a terminal); every stderr line with when it arrived."""
+    exe = shutil.which("panel", path=str(Path(sys.executable).parent)) or "panel"
+    env = {k: v for k, v in os.environ.items() if k not in ("PANEL_OUTPUTS", "PANEL_MODELS_FILE")}
+    proc = subprocess.Popen(
+        [exe, *args],
+        cwd=cwd,
+        env={**env, "NO_COLOR": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[tuple[float, str]] = []
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append((time.monotonic(), line.rstrip("\n")))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    stdout, _ = proc.communicate(timeout=timeout)
+    reader.join(timeout=10)
+    return proc.returncode, stdout, lines
+
+
 @pytest.mark.embedded
 def test_readme_main_job_on_the_embedded_default(tmp_path: Path):
-    """The README's main job: compare the two example tools on the embedded default model."""
+    """The README's main job: compare the two example tools on the embedded default model,
+    with the output piped: a progress line at least every 10 s once the engine is ready."""
     work = tmp_path / "readme"
-    work.mkdir()
-    for name in ("quillstack.yaml", "ledgerlight.yaml"):
-        shutil.copy(EXAMPLES / "tools" / name, work / name)
-    result = run_panel("compare", "quillstack.yaml", "ledgerlight.yaml", "--json", cwd=work, timeout=1500)
-    assert result.returncode == 0, result.stderr[-3000:]
-    record = json.loads(result.stdout)
+    shutil.copytree(EXAMPLES / "tools", work)
+    code, stdout, lines = run_panel_timed(
+        "compare", "quillstack.yaml", "ledgerlight.yaml", "--json", cwd=work, timeout=1500
+    )
+    stderr = "\n".join(line for _, line in lines)
+    assert code == 0, stderr[-3000:]
+    record = json.loads(stdout)
     schema = json.loads(run_panel("schema", "comparison", cwd=work).stdout)
     jsonschema.validate(record, schema)
+    seeds = set()
     for panel in record["panels"]:
         assert len(panel["reviews"]) == 4
         for r in panel["reviews"]:
@@ -215,4 +253,114 @@ def test_readme_main_job_on_the_embedded_default(tmp_path: Path):
             assert r["provenance"]["engine"] == "vllm-offline"
             assert r["verdict"] == ("ship" if r["score"] >= 60 else "skip")
             assert len(r["review"].split()) >= 30  # real prose, not an empty string
+            assert "claims" in r and all(c["origin"] == "rules" for c in r["claims"])
+            seeds.add(r["provenance"]["sampling"]["seed"])
+    assert len(seeds) == 8  # every review its own draw
     assert (work / "outputs/comparisons/quillstack-vs-ledgerlight.json").is_file()
+    # Progress: after the engine is ready, never ten seconds without a line, until the end.
+    ready = next(i for i, (_, line) in enumerate(lines) if "vLLM engine ready" in line)
+    last_review = max(i for i, (_, line) in enumerate(lines) if line.startswith("[8/8]"))
+    times = [t for t, _ in lines[ready : last_review + 1]]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert gaps and max(gaps) < 11, (max(gaps), stderr[-3000:])
+    assert sum(line.startswith("[") for _, line in lines) >= 8  # a line per finished review, at least
+
+
+@pytest.fixture
+def stock_models(tmp_path: Path, tiny_model: Path, stock_vllm_server: VLLMServer) -> Path:
+    """Profiles for a stock server (no whitespace flag): the default grammar form, and the JSON
+    form, on which the random model pads its replies with whitespace."""
+    models = tiny_profiles(tiny_model, stock_vllm_server.base_url)
+    server = models["models"].pop("tiny-server")
+    models["models"]["stock"] = server
+    # Seed 2 draws a check reply that pads (measured with this random model; about half of the
+    # draws do). The check is one short request, which even a stock CPU server can take seeded.
+    models["models"]["stock-json"] = {**server, "seed": 2, "options": {"constraint": "json"}}
+    return write_models(tmp_path / "stock-models.yaml", models)
+
+
+@pytest.mark.server
+def test_a_stock_server_is_served_per_request_or_refused_naming_the_flag(
+    empty_dir: Path, stock_models: Path, stock_vllm_server: VLLMServer
+):
+    env = {"PANEL_MODELS_FILE": str(stock_models)}
+    # The JSON form: the model pads the JSON until the token budget runs out. Diagnosed as such,
+    # with the flag to add; never "ignored the JSON schema"; nothing written.
+    padded = run_panel("models", "--check", "-m", "stock-json", cwd=empty_dir, env=env)
+    assert padded.returncode == 2, padded.stderr
+    assert "disable_any_whitespace" in padded.stderr and "ignored" not in padded.stderr
+    before = tree(empty_dir)
+    refused = run_panel("compare", "a.json", "b.json", "-m", "stock-json", cwd=empty_dir, env=env)
+    lines = refused.stderr.strip().splitlines()
+    assert refused.returncode == 2 and len(lines) == 1 and "disable_any_whitespace" in lines[0]
+    assert tree(empty_dir) == before
+    # The grammar form (the default): no free whitespace whatever the server's flags.
+    check = run_panel("models", "--check", "-m", "stock", cwd=empty_dir, env=env)
+    assert check.returncode == 0 and "structured output works" in check.stdout, check.stderr
+    result = run_panel("compare", "a.json", "b.json", "-m", "stock", "--json", cwd=empty_dir, env=env)
+    assert result.returncode == 0, result.stderr
+    schema = json.loads(run_panel("schema", "comparison", cwd=empty_dir).stdout)
+    check_comparison(json.loads(result.stdout), schema, personas=4)
+
+
+@pytest.mark.server
+def test_the_claims_pass_on_the_tiny_server_writes_schema_valid_model_claims(
+    empty_dir: Path, server_models: Path, vllm_server: VLLMServer
+):
+    env = {"PANEL_MODELS_FILE": str(server_models)}
+    before = vllm_server.requests_total()
+    args = ("compare", "a.json", "b.json", "-m", "tiny-server", "--claims", "model", "--json")
+    result = run_panel(*args, cwd=empty_dir, env=env)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    jsonschema.validate(record, json.loads(run_panel("schema", "comparison", cwd=empty_dir).stdout))
+    model_claims = 0
+    for panel in record["panels"]:
+        material = material_for(Tool.model_validate(panel["tool"]))
+        for review in panel["reviews"]:
+            assert review["provenance"]["claims_key"]  # the second stage ran for every review
+            for claim in review["claims"]:
+                assert claim["text"] in review["review"]  # quoted verbatim, by construction
+                model_claims += claim["origin"] == "model"
+                if claim["evidence"]:  # a sentence of the material, by id
+                    assert material.get(claim["evidence"]["id"]).text == claim["evidence"]["sentence"]
+    sent = vllm_server.requests_total() - before
+    assert sent >= 8 + 8 + 1  # reviews, claims passes, the structured-output check
+    again = run_panel(*args, cwd=empty_dir, env=env)
+    assert again.returncode == 0 and vllm_server.requests_total() - before == sent  # both stages cached
+    # A random model lists claims for some reviews and none for others: draw again (--fresh)
+    # until one does. Each draw writes the model's claims it found; none in three is a bug.
+    for _ in range(3):
+        if model_claims:
+            break
+        fresh = run_panel(*args, "--fresh", cwd=empty_dir, env=env)
+        assert fresh.returncode == 0, fresh.stderr
+        reviews = [r for p in json.loads(fresh.stdout)["panels"] for r in p["reviews"]]
+        model_claims = sum(c["origin"] == "model" for r in reviews for c in r["claims"])
+    assert model_claims > 0
+
+
+def test_thin_material_is_a_warning_or_where_the_profile_says_a_refusal(tmp_path: Path):
+    work = tmp_path / "thin"
+    work.mkdir()
+    write_tool(work / "ok.json", name="Okay", description="ok")
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    profile = {"engine": "vllm-server", "model": "m", "base_url": dead, "retries": 0}
+    models = write_models(
+        tmp_path / "models.yaml",
+        {"default": "warn", "models": {"warn": profile, "refuse": {**profile, "thin_material": "refuse"}}},
+    )
+    env = {"PANEL_MODELS_FILE": str(models)}
+    before = tree(work)
+    refused = run_panel("review", "ok.json", "-m", "refuse", cwd=work, env=env)
+    lines = refused.stderr.strip().splitlines()
+    assert (
+        refused.returncode == 2
+        and len(lines) == 1
+        and "ok.json" in lines[0]
+        and "too little to review" in lines[0]
+    )
+    assert tree(work) == before
+    warned = run_panel("review", "ok.json", "-m", "warn", cwd=work, env=env)
+    assert "panel: warning: ok.json: too little to review" in warned.stderr
+    assert "cannot reach the vLLM server" in warned.stderr  # it went on, to the (dead) server

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from panel.editing import EditProblems, apply_fields
 from panel.records import Comparison, ToolPanel
 from panel.store import load_record, write_record
 
@@ -217,3 +219,106 @@ def test_stats_command_on_twenty_panels(tmp_path: Path):
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<script" not in html
     missing = run_panel("stats", str(tmp_path / "nope"), cwd=tmp_path)
     assert missing.returncode == 2 and "not a folder" in missing.stderr
+
+
+def test_edit_bumps_the_revision_and_saves_through_compare_and_swap(tmp_path: Path, comparison: Path):
+    step = "text = text.replace('score: 80\\n      verdict: ship', 'score: 90\\n      verdict: ship', 1)"
+    result = run_panel("edit", str(comparison), cwd=tmp_path, env=scripted_editor(tmp_path, step))
+    assert result.returncode == 0, result.stderr
+    record = load_record(comparison, Comparison).record
+    assert record.revision == 2 and record.history[-1].fields == ["Quillstack: reviews.builder.score"]
+    panel_file = load_record(tmp_path / "outputs/panels/quillstack.json", ToolPanel).record
+    assert panel_file.revision == 2 and panel_file.review_for("builder").score == 90
+
+
+def test_edit_refused_when_the_record_changed_while_the_editor_was_open(tmp_path: Path, comparison: Path):
+    """Someone (the desk, another reviewer) saves while `panel edit` is open: the edit is refused,
+    the other save stays, and the text typed in the editor is kept in a file whose path is printed."""
+    step = f"""
+import json
+data = json.loads(pathlib.Path({str(comparison)!r}).read_text())
+data['panels'][1]['reviews'][0]['review'] = {NEW_TEXT!r}
+pathlib.Path({str(comparison)!r}).write_text(json.dumps(data, indent=2))
+text = text.replace('score: 80\\n      verdict: ship', 'score: 91\\n      verdict: ship', 1)
+"""
+    result = run_panel("edit", str(comparison), cwd=tmp_path, env=scripted_editor(tmp_path, step))
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and "changed on disk" in line and "nothing was written" in line
+    kept = Path(re.search(r"kept in (\S+\.yaml)", line).group(1))
+    assert "score: 91" in kept.read_text()
+    kept.unlink()
+    data = json.loads(comparison.read_text())
+    assert data["panels"][1]["reviews"][0]["review"] == NEW_TEXT  # the other save is intact
+    assert data["panels"][0]["reviews"][0]["score"] == 80 and data["revision"] == 1
+
+
+def test_apply_fields_keys_each_problem_by_its_field(comparison: Path):
+    record = load_record(comparison, Comparison).record
+    with pytest.raises(EditProblems) as caught:
+        apply_fields(
+            record,
+            {
+                "Quillstack": {"builder": {"score": "80", "verdict": "skip"}, "skeptic": {"score": "lots"}},
+                "Ledgerlight": {"founder": {"review": "too short"}},
+            },
+        )
+    problems = caught.value.problems
+    assert set(problems) == {
+        "tools[0].reviews.builder.verdict",
+        "tools[0].reviews.skeptic.score",
+        "tools[1].reviews.founder.review",
+    }
+    assert "disagrees with score 80" in problems["tools[0].reviews.builder.verdict"]
+    applied = apply_fields(record, {"Ledgerlight": {"skeptic": {"score": " 61 ", "verdict": "ship"}}})
+    assert applied.changed == {
+        "Quillstack": [],
+        "Ledgerlight": ["reviews.skeptic.score", "reviews.skeptic.verdict"],
+    }
+    assert applied.record.panels[1].review_for("skeptic").score == 61
+    crlf = apply_fields(record, {"Quillstack": {"builder": {"review": NEW_TEXT.replace(" ", "\r\n", 3)}}})
+    assert "\r" not in crlf.record.panels[0].review_for("builder").review
+
+
+GPL_TEXT = (
+    "The license is the first question: a GPL-3.0 tool inside every build worries legal teams, and "
+    "at $30 per seat the hosted plan costs more than the docs site it replaces. Mintlify and ReadMe "
+    "already do this, and the scenario where it breaks is a codebase without type hints."
+)
+
+
+def test_edit_shows_claims_under_each_review_and_marks_them_checked(tmp_path: Path):
+    quill = panel(
+        "Quillstack",
+        description="Quillstack builds reference docs from type hints. It is free and MIT licensed.",
+    )
+    path = tmp_path / "outputs" / "panels" / "quillstack.json"
+    write_record(path, quill)
+    data = json.loads(path.read_text())
+    data["reviews"][1]["review"] = GPL_TEXT  # by hand: a wrong license, a price, two names
+    path.write_text(json.dumps(data, indent=2))
+    step = """
+block = text[text.index('skeptic:'):]
+number = next(line.split('.')[0].split()[-1] for line in block.splitlines() if "'GPL-3.0'" in line)
+text = text.replace('check: []', 'check: [' + number + ']', 2)
+text = text.replace("check_note: ''", "check_note: relicensed last week, per the repository", 2)
+"""
+    env = scripted_editor(tmp_path, step)
+    refused = run_panel("publish", str(path), cwd=tmp_path, env=env)
+    assert (
+        refused.returncode == 2
+        and "'GPL-3.0' (license)" in refused.stderr
+        and "'$30 per seat'" in refused.stderr
+    )
+    result = run_panel("edit", str(path), cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    seen = (tmp_path / "seen0").read_text()
+    assert "# Claims, checked against the material" in seen
+    assert "contradicted license: 'GPL-3.0' (the material: 'It is free and MIT licensed.'" in seen
+    skeptic = load_record(path, ToolPanel).record.reviews[1]
+    gpl = next(c for c in skeptic.claims if c.text == "GPL-3.0")
+    assert gpl.checked is not None and gpl.checked.by == "ana" and "relicensed" in gpl.checked.note
+    still = run_panel("publish", str(path), cwd=tmp_path, env=env)  # the price is still open
+    assert still.returncode == 2 and "'$30 per seat'" in still.stderr and "'GPL-3.0'" not in still.stderr
+    diff = run_panel("diff", str(path), cwd=tmp_path, env=env)
+    assert "claim appeared: 'GPL-3.0' (license, contradicted)" in diff.stdout

@@ -8,7 +8,7 @@ import pytest
 
 from panel.errors import InputError
 from panel.loading import load_mapping
-from panel.tools import load_tool
+from panel.toolfiles import load_tool
 
 GOOD = "name: Quillstack\ndescription: Builds docs.\n"
 

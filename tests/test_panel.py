@@ -14,9 +14,9 @@ from typing import ClassVar
 
 import pytest
 
-import panel.generate as generation
-from panel.engines.base import Engine, GenResult, as_async
-from panel.records import Change, Tool, ToolPanel
+import panel.engine_pool as engine_pool
+from panel.engines.base import Engine, GenRequest, GenResult
+from panel.records import Change, Source, Tool, ToolPanel
 from panel.session import Session
 from panel.store import load_record, write_record
 
@@ -25,39 +25,60 @@ from conftest import EXAMPLES, REPO
 TEXT = "A considered paragraph about the tool. " * 12
 
 
+def claims_reply(schema: dict) -> dict:
+    """A claims-pass answer the schema allows: the longest span offered, as a supported feature
+    resting on the first sentence of the material."""
+    grounded = schema["properties"]["claims"]["items"]["anyOf"][1]["properties"]
+    return {
+        "claims": [
+            {
+                "text": max(grounded["text"]["enum"], key=len),
+                "kind": "feature",
+                "status": "supported",
+                "evidence": grounded["evidence"]["enum"][0],
+            }
+        ]
+    }
+
+
 class ScriptedEngine(Engine):
     """Answers from a script keyed by persona; counts what it was asked."""
 
     name = "scripted"
     calls: ClassVar[list[tuple[str, str, int]]] = []
+    seeds: ClassVar[list[tuple[str, str, int | None]]] = []
+    claims: ClassVar[list[tuple[str, str]]] = []
     script: ClassVar[dict[str, object]] = {}
 
-    async def run(self, requests):
-        async for r in as_async(requests):
-            persona = r.key.split(":")[1]
-            self.requests_sent += 1
-            ScriptedEngine.calls.append((self.profile.name, persona, r.max_tokens))
-            answer = ScriptedEngine.script.get(persona, "ok")
-            if callable(answer):
-                answer = answer(r)
-            if answer == "ok":
-                schema_branch = r.schema.get("anyOf", [r.schema])[0]
-                score = schema_branch["properties"]["score"]["minimum"]
-                verdict = schema_branch["properties"]["verdict"]["const"]
-                text = json.dumps({"persona": persona, "score": score, "verdict": verdict, "review": TEXT})
-                yield GenResult(r, text=text, finish_reason="stop", prompt_tokens=100, completion_tokens=50)
-            elif isinstance(answer, GenResult):
-                answer.request = r
-                yield answer
-            else:
-                yield GenResult(r, text=str(answer), finish_reason="stop")
+    async def generate(self, r: GenRequest) -> GenResult:
+        self.requests_sent += 1
+        if r.stage == "claims":
+            ScriptedEngine.claims.append((r.tool, r.persona))
+            return GenResult(r, text=json.dumps(claims_reply(r.schema)), finish_reason="stop")
+        ScriptedEngine.calls.append((self.profile.name, r.persona, r.max_tokens))
+        ScriptedEngine.seeds.append((r.tool, r.persona, r.seed))
+        answer = ScriptedEngine.script.get(r.persona, "ok")
+        if callable(answer):
+            answer = answer(r)
+        if answer == "ok":
+            schema_branch = r.schema.get("anyOf", [r.schema])[0]
+            score = schema_branch["properties"]["score"]["minimum"]
+            verdict = schema_branch["properties"]["verdict"]["const"]
+            text = json.dumps({"persona": r.persona, "score": score, "verdict": verdict, "review": TEXT})
+            return GenResult(r, text=text, finish_reason="stop", prompt_tokens=100, completion_tokens=50)
+        if isinstance(answer, GenResult):
+            answer.request = r
+            return answer
+        return GenResult(r, text=str(answer), finish_reason="stop")
 
 
 @pytest.fixture
 def scripted(monkeypatch: pytest.MonkeyPatch, workdir: Path):
     ScriptedEngine.calls = []
+    ScriptedEngine.seeds = []
+    ScriptedEngine.claims = []
     ScriptedEngine.script = {}
-    monkeypatch.setattr(generation, "create_engine", lambda profile, say=None: ScriptedEngine(profile, say))
+    monkeypatch.setattr(engine_pool, "create_engine", lambda profile, say=None: ScriptedEngine(profile, say))
     (workdir / "models.yaml").write_text(
         "default: a\nmodels:\n  a: {engine: transformers, model: x}\n  b: {engine: transformers, model: y}\n"
     )
@@ -146,25 +167,33 @@ def test_truncation_then_success_on_retry(scripted):
 
 
 @pytest.mark.parametrize(
-    ("reply", "reason"),
+    ("reply", "reason", "diagnosis"),
     [
-        ("Sure! Here is my review: great tool.", "not JSON although decoding was constrained"),
+        ("Sure! Here is my review: great tool.", "the engine ignored the JSON schema", "free-text"),
         (
             '{"persona": "builder", "score": 150, "verdict": "ship", "review": "x"}',
             "does not fit the review schema",
+            "invalid",
         ),
         (
             json.dumps({"persona": "skeptic", "score": 70, "verdict": "ship", "review": TEXT}),
             "is for persona",
+            "invalid",
         ),
-        (GenResult(None, error="HTTP 500: boom"), "HTTP 500"),
+        (GenResult(None, error="HTTP 500: boom"), "HTTP 500", "error"),
+        (
+            GenResult(None, text='{\r\r\r"persona": "builder", \n\n\n\n\t\t\t\t', finish_reason="length"),
+            "--structured-outputs-config",
+            "whitespace-padding",
+        ),
     ],
 )
-def test_bad_replies_fail_that_review_only(scripted, reply, reason):
+def test_bad_replies_fail_that_review_only(scripted, reply, reason, diagnosis):
     scripted.script["builder"] = reply
     outcome = run([A])[0]
     assert [f.persona for f in outcome.panel.failures] == ["builder"]
     assert reason in outcome.panel.failures[0].reason
+    assert outcome.panel.failures[0].diagnosis == diagnosis
     assert outcome.panel.summary.failed == 1 and not outcome.panel.summary.complete
 
 
@@ -259,3 +288,100 @@ def test_the_same_tool_twice_is_an_error(scripted, workdir: Path):
     with pytest.raises(PanelError, match="given twice"):
         run([A, A])
     assert not (workdir / "outputs").exists()
+
+
+def test_every_review_draws_with_its_own_seed_and_fresh_draws_anew(scripted):
+    first = run([A, B])
+    sent = {(tool, persona): seed for tool, persona, seed in scripted.seeds}
+    recorded = {(o.tool.name, r.persona): r.provenance.sampling.seed for o in first for r in o.panel.reviews}
+    assert sent == recorded  # the seed each request carried is the one in its provenance
+    assert len(set(recorded.values())) == 8  # two tools, four personas: eight different draws
+    assert all(r.provenance.draw == 0 for o in first for r in o.panel.reviews)
+    scripted.seeds.clear()
+    run([A])  # up to date: nothing drawn
+    assert scripted.seeds == []
+    fresh = run([A], fresh=True)[0]
+    again = {r.persona: r.provenance for r in fresh.panel.reviews}
+    assert all(p.draw == 1 for p in again.values())
+    assert all(again[persona].sampling.seed != recorded[("Quillstack", persona)] for persona in again)
+    # The same key and draw give the same seed: any draft can be drawn again.
+    from panel.planning import seed_for
+
+    assert all(p.sampling.seed == seed_for(p.cache_key, p.draw) for p in again.values())
+
+
+def test_changing_repetition_penalty_regenerates(scripted, workdir: Path):
+    """Every setting that changes what the model writes is in the cache key, sampling options too."""
+    run([A])
+    scripted.calls.clear()
+    (workdir / "models.yaml").write_text(
+        "default: a\nmodels:\n"
+        "  a: {engine: transformers, model: x, options: {sampling: {repetition_penalty: 1.3}}}\n"
+        "  b: {engine: transformers, model: y}\n"
+    )
+    outcome = run([A])[0]
+    assert len(scripted.calls) == 4 and outcome.status == "written"
+    assert outcome.panel.reviews[0].provenance.sampling.options == {"repetition_penalty": 1.3}
+    scripted.calls.clear()
+    run([A])
+    assert scripted.calls == []
+
+
+def test_changing_a_source_reruns_only_that_tool(scripted):
+    with_sources = A.model_copy(update={"sources": [Source(title="Pricing", text="Free for one project.")]})
+    run([with_sources, B])
+    scripted.calls.clear()
+    changed = with_sources.model_copy(
+        update={"sources": [Source(title="Pricing", text="Free for two projects.")]}
+    )
+    run([changed, B])
+    assert {c[1] for c in scripted.calls} == {"builder", "skeptic", "futurist", "founder"}
+    assert len(scripted.calls) == 4
+    assert {tool for tool, _, _ in scripted.seeds[-4:]} == {"Quillstack"}
+
+
+def test_a_tool_without_sources_keeps_the_cache_key_it_had():
+    from panel.planning import digest, tool_digest
+
+    legacy = {k: v for k, v in A.model_dump(mode="json").items() if k != "sources"}
+    assert tool_digest(A) == digest(legacy)
+
+
+def test_the_claims_pass_is_a_second_stage_with_its_own_cache(scripted):
+    first = run([A], claims="model")[0]
+    assert len(scripted.calls) == 4 and len(scripted.claims) == 4
+    for review in first.panel.reviews:
+        (claim,) = [c for c in review.claims if c.origin == "model"]
+        assert claim.text in review.review and claim.evidence is not None and claim.evidence.id == "s1"
+        assert review.provenance.claims_key is not None
+    scripted.calls.clear()
+    scripted.claims.clear()
+    run([A], claims="model")  # both stages up to date: no request at all
+    assert scripted.calls == [] and scripted.claims == []
+    edit_review(first.path, "skeptic", review=TEXT.replace("considered", "careful"))
+    again = run([A], claims="model")[0]
+    # The edited review is kept and gets the claims pass again; nothing is regenerated.
+    assert scripted.calls == [] and scripted.claims == [("Quillstack", "skeptic")]
+    assert again.panel.review_for("skeptic").review.startswith("A careful paragraph")
+
+
+def test_turning_the_claims_pass_on_later_runs_only_that_stage(scripted):
+    run([A])
+    assert scripted.claims == []
+    scripted.calls.clear()
+    outcome = run([A], claims="model")[0]
+    assert scripted.calls == [] and len(scripted.claims) == 4
+    assert outcome.generated == 0 and outcome.reused == 4
+    assert all(any(c.origin == "model" for c in r.claims) for r in outcome.panel.reviews)
+
+
+def test_the_claims_pass_over_existing_panels_writes_nothing_and_regenerates_nothing(scripted):
+    outcome = run([A])[0]
+    before = outcome.path.read_bytes()
+    scripted.calls.clear()
+    runner = Session.open().runner(claims="model")
+    (checked,) = asyncio.run(runner.claims_pass([outcome.panel]))
+    assert scripted.calls == [] and len(scripted.claims) == 4  # only the second stage ran
+    assert all(any(c.origin == "model" for c in r.claims) for r in checked.reviews)
+    assert [r.review for r in checked.reviews] == [r.review for r in outcome.panel.reviews]
+    assert outcome.path.read_bytes() == before

@@ -321,7 +321,7 @@ def test_failed_missing_and_unnamed_reviewers():
     assert "Ship · 1 ship / 0 skip · 3 failed" in html
     md_page = render_page(record, "md", None)
     assert "### Creator" in md_page and "### Skeptic" in md_page  # ids capitalised without names
-    assert md_page.count("Review failed\\: reply cut off at max\\_tokens twice") == 3
+    assert md_page.count("Review failed: reply cut off at max\\_tokens twice") == 3
     nobody = tool_panel(TICKLANE, [], [ReviewFailure(persona="builder", reason="server down")])
     lone = render_page(nobody, "html", NAMES)
     assert '<span class="big">—</span>' in lone and "Neither." not in lone and "Skip." in lone
@@ -331,7 +331,7 @@ def test_decision_outcomes_split_and_neither():
     a = comparison().panels[0]
     twin = a.model_copy(update={"tool": a.tool.model_copy(update={"name": "Cronwright Twin"})})
     split = render_page(comparison(a, twin), "md", NAMES)
-    assert "**Split decision\\.**" in split
+    assert "**Split decision.**" in split
     skips = [entry(p, 20, "skip", REVIEWS["Cronwright"][0][3]) for p in NAMES]
     neither = render_page(comparison(tool_panel(CRONWRIGHT, skips), tool_panel(TICKLANE, skips)), "html")
     assert "<strong>Neither.</strong> No tool has a panel majority for ship." in neither
@@ -345,8 +345,21 @@ def test_md_filter_escapes_markup_and_collapses_lines():
     assert md("a *b* _c_ [d](e) <f> & | g\n\nh") == (
         "a \\*b\\* \\_c\\_ \\[d\\]\\(e\\) &lt;f&gt; &amp; \\| g h"
     )
-    assert md(md("x.y")) == "x\\.y"  # escaping twice would show backslashes
-    assert md("https://e.example www.e.example") == "https\\://e\\.example www\\.e\\.example"
+    assert md(md("x_y")) == "x\\_y"  # escaping twice would show backslashes
+    # Only what Markdown needs: no autolinks, no block at the start, and ordinary text as it is.
+    assert md("https://e.example www.e.example") == "https\\://e.example www\\.e.example"
+    assert (
+        md("a 30-day trial at 99.5% uptime: v1.2, see @team")
+        == "a 30-day trial at 99.5% uptime: v1.2, see @team"
+    )
+    for start, escaped in [
+        ("# h", "\\# h"),
+        ("- x", "\\- x"),
+        ("+ x", "\\+ x"),
+        ("1. x", "1\\. x"),
+        ("=== x", "\\=== x"),
+    ]:
+        assert md(start) == escaped
 
 
 def test_hostile_tool_and_review_text_stays_text():
@@ -367,7 +380,7 @@ def test_hostile_tool_and_review_text_stays_text():
     assert_only_allowed_markup(html)
     text = render_page(record, "md", NAMES)
     assert "<script" not in text and "<img" not in text and "](javascript:" not in text
-    assert "\\[link\\]\\(javascript\\:alert\\(1\\)\\) \\| pipes \\|" in text
+    assert "\\[link\\]\\(javascript:alert\\(1\\)\\) \\| pipes \\|" in text
     rendered = markdown_to_html(text)
     assert_only_allowed_markup(rendered, MD_TAGS, set())
     assert "[link](javascript:alert(1)) | pipes |" in visible_text(rendered)
@@ -609,3 +622,23 @@ def test_screenshots_at_phone_and_desktop_width(chromium: str, tmp_path: Path):
         png = (out / name).read_bytes()
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000, name
         assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == size
+
+
+def test_the_editors_view_marks_each_claim_by_status_and_the_public_page_does_not():
+    from panel.grounding import refresh
+
+    hostile_text = "A <b>GPL-3.0</b> license and Apache Airflow; " + "filler " * 40
+    a = tool_panel(CRONWRIGHT, [entry(p, 50, "skip", hostile_text) for p in NAMES])
+    record = refresh(comparison(a=a), [])  # Cronwright is Apache-2.0 licensed
+    claims = record.panels[0].reviews[0].claims
+    assert {c.text for c in claims} >= {"GPL-3.0"}
+    html = render_page(record, "html", NAMES, editor=True)
+    assert_only_allowed_markup(html, HTML_TAGS | {"mark", "sup"}, HTML_ATTRS | {"title"})
+    assert '<mark class="claim claim-contradicted"' in html and ">GPL-3.0</mark>" in html
+    assert "&lt;b&gt;" in html  # the text around the claims stays escaped
+    assert "Editor's view, not for publishing" in html
+    public = render_page(record, "html", NAMES)
+    assert "<mark" not in public and "claim-" not in public
+    text = render_page(record, "md", NAMES, editor=True)
+    assert "**GPL-3.0** *\\[contradicted\\]*" in text
+    assert_only_allowed_markup(markdown_to_html(text), MD_TAGS, set())

@@ -7,16 +7,33 @@ expected value below can be derived on paper (the derivation sits next to the as
 from __future__ import annotations
 
 import json
+import math
 from html.parser import HTMLParser
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
+from panel import similarity
 from panel.errors import InputError
-from panel.records import Comparison, Draft, ReviewEntry, ReviewFailure, Tool, ToolPanel
+from panel.material import material_for
+from panel.records import (
+    Check,
+    Claim,
+    CommunityVotes,
+    Comparison,
+    Draft,
+    Evidence,
+    ReviewEntry,
+    ReviewFailure,
+    Tool,
+    ToolPanel,
+)
 from panel.stats import Stats, collect, fleiss_kappa
+from panel.stats_figures import ALIKE
 from panel.stats_report import stats_html, stats_table
+from panel.stats_rows import overview_rows
 from panel.store import Outputs, write_record
 
 from factory import provenance
@@ -315,3 +332,214 @@ def test_empty_and_missing_folders(tmp_path: Path) -> None:
     assert "<svg" not in stats_html(empty)
     with pytest.raises(InputError):
         collect(tmp_path / "missing")
+
+
+def test_tables_read_at_80_columns(stats: Stats) -> None:
+    """rich cuts headers ("Perso…") when a table is wider than the output, as in a pipe or a log."""
+    buffer = StringIO()
+    Console(width=80, file=buffer).print(stats_table(stats, {"builder": "The Builder"}))
+    text = buffer.getvalue()
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for header in ("The Builder", "Skeptic", "Futurist", "Founder", "All", "Claims per review"):
+        assert header in text
+    for label in ("Reviews", "Ship rate", "Mean score", "Scores 80-100", "Similarity to others", "skip→ship"):
+        assert label in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Claims, distinctness and community (figures from the record index)
+
+# Opinion only: no price, license, figure, date, version or name for the rules to find, so the
+# only claims are the ones a test attaches (as a model pass would).
+PLAIN = (
+    "the team would keep reference pages beside the code they describe and read them during "
+    "review, which is the habit this tool is built around. it installs as one binary that runs in "
+    "the build and writes pages a developer can search, and nothing else in the workflow moves."
+)
+SPANS = ("one binary that runs in the build", "writes pages a developer can search")
+
+
+def model_claim(tool: Tool, text: str, status: str, checked: bool = False) -> Claim:
+    """A claim as the model pass leaves it: grounding keeps it while its span is in the review
+    and its evidence (a sentence of the tool's material) still reads the same."""
+    sentence = material_for(tool).sentences[0]
+    evidence = None
+    if status != "unsupported":
+        evidence = Evidence(id=sentence.id, sentence=sentence.text, source=sentence.source)
+    return Claim(
+        text=text,
+        kind="feature",
+        status=status,  # type: ignore[arg-type]
+        evidence=evidence,
+        origin="model",
+        checked=Check(by="dana") if checked else None,
+    )
+
+
+def test_claims_per_persona(tmp_path: Path) -> None:
+    """Ten tools: the builder's review states two claims (one unsupported, one contradicted and
+    checked by a person on even tools), the skeptic's none."""
+    out = Outputs(tmp_path)
+    for i in range(10):
+        tool = Tool(name=f"tool-{i}", description="Reads an API description and writes reference pages.")
+        claims = [
+            model_claim(tool, SPANS[0], "unsupported"),
+            model_claim(tool, SPANS[1], "contradicted", i % 2 == 0),
+        ]
+        builder = entry("builder", 70, text=PLAIN).model_copy(update={"review": PLAIN, "claims": claims})
+        skeptic = entry("skeptic", 40).model_copy(update={"review": PLAIN})
+        write_record(out.panel_path(tool.name), ToolPanel(tool=tool, reviews=[builder, skeptic]))
+    stats = collect(tmp_path)
+    b, s = stats.persona("builder"), stats.persona("skeptic")
+    assert b and s and b.grounding and s.grounding
+    assert (b.grounding.claims, b.grounding.unsupported, b.grounding.contradicted, b.grounding.checked) == (
+        20,
+        10,
+        10,
+        5,
+    )
+    assert b.grounding.per_review == 2.0
+    assert (b.grounding.unsupported_share, b.grounding.contradicted_share, b.grounding.checked_share) == (
+        0.5,
+        0.5,
+        0.25,
+    )
+    assert (s.grounding.claims, s.grounding.per_review, s.grounding.unsupported_share) == (0, 0.0, None)
+    assert stats.grounding and stats.grounding.claims == 20 and stats.grounding.per_review == 1.0
+    claims = dict(overview_rows(stats))["Claims"]
+    assert claims == "1.0 per review · 50% unsupported · 50% contradicted · 25% checked by people"
+    html = stats_html(stats)
+    assert "<td>2.0</td><td>50%</td><td>50%</td><td>25%</td>" in html
+
+
+def test_tfidf_similarity_worked_by_hand() -> None:
+    # "apple" in both texts: idf log(3/3) + 1 = 1; "banana", "cherry" in one: log(3/2) + 1.
+    # Each vector is (1, w) with w = 1 + ln 1.5; the cosine is 1 / (1 + w^2).
+    w = 1 + math.log(1.5)
+    [(a, b, value)] = similarity.pairwise({"x": "The apple and a banana.", "y": "An apple, then cherry!"})
+    assert (a, b) == ("x", "y") and value == pytest.approx(1 / (1 + w * w), abs=1e-4)
+    assert similarity.pairwise({"x": PLAIN, "y": PLAIN})[0][2] == 1.0
+    assert similarity.pairwise({"x": "alpha beta", "y": "gamma delta"})[0][2] == 0.0
+    assert similarity.pairwise({"x": "the and of", "y": "the and of"})[0][2] == 0.0  # no words left
+
+
+DISTINCT = {
+    "builder": (
+        "The primitive is a parser for commit trailers, and the first hour is adding one binary to "
+        "continuous integration and reading the draft changelog it leaves in the release branch. "
+        "Setup needs no server, which keeps adoption cheap."
+    ),
+    "skeptic": (
+        "Incumbent release tooling already groups merged work, and monorepos with twenty packages "
+        "shipping on different days are where grouping falls apart; nobody explains that case. "
+        "Expect a bigger vendor to copy whatever survives."
+    ),
+    "futurist": (
+        "If agents open most pull requests, release notes stop being a chore and become the only "
+        "human readable account of what shipped, queried directly by support staff and customers "
+        "long after anybody remembers why."
+    ),
+    "founder": (
+        "The buyer is an engineering manager tired of writing release notes on Friday evenings; "
+        "distribution through a marketplace listing is cheap, retention depends on rivals staying "
+        "clumsy, and pricing per repository caps expansion."
+    ),
+}
+
+
+def test_distinct_voices_and_one_voice_twice(tmp_path: Path) -> None:
+    """Twelve tools with four distinct paragraphs, except that the skeptic repeats the builder."""
+    out = Outputs(tmp_path)
+    for i in range(12):
+        texts = dict(DISTINCT, skeptic=DISTINCT["builder"])
+        reviews = [entry(p, 50 + i).model_copy(update={"review": t}) for p, t in texts.items()]
+        write_record(
+            out.panel_path(f"tool-{i}"),
+            ToolPanel(tool=Tool(name=f"tool-{i}", description="d"), reviews=reviews),
+        )
+    stats = collect(tmp_path)
+    twin = stats.similarity_of("skeptic", "builder")
+    assert twin and (twin.tools, twin.mean) == (12, 1.0)
+    others = [x for x in stats.similarity if {x.a, x.b} != {"builder", "skeptic"}]
+    assert len(others) == 5 and all(x.mean is not None and x.mean < 0.2 for x in others)
+    # Per persona: the builder's five similarities to others are 1 (skeptic) and two low ones.
+    b, fu = stats.persona("builder"), stats.persona("futurist")
+    assert b and fu and b.similarity_pairs == 36 and b.similarity and b.similarity > 1 / 3
+    assert fu.similarity is not None and fu.similarity < 0.2
+    # Overall: each tool's mean over its six pairs (one at 1.0), well under the threshold.
+    assert stats.mean_similarity is not None and 1 / 6 <= stats.mean_similarity < ALIKE
+    assert stats.text_warnings == []
+    html = stats_html(stats)
+    assert '<td class="loud">1.00</td>' in html  # the builder-skeptic pair is marked
+
+
+def test_alike_paragraphs_warn(stats: Stats) -> None:
+    """The designed folder gives every persona the same paragraph: one voice, four times."""
+    assert stats.mean_similarity == 1.0 and stats.similarity_tools == 24
+    assert [(w.kind, w.total) for w in stats.text_warnings] == [("alike", 24)]
+    sentence = stats.text_warnings[0].sentence()
+    assert "mean similarity 1.00 over 24 tools (above 0.40)" in sentence
+    assert all(x.mean == 1.0 for x in stats.similarity)
+
+
+def test_alike_needs_ten_tools(tmp_path: Path) -> None:
+    out = Outputs(tmp_path)
+    for i in range(9):
+        reviews = [entry(p, 70) for p in ("builder", "skeptic")]
+        write_record(
+            out.panel_path(f"t{i}"), ToolPanel(tool=Tool(name=f"t{i}", description="d"), reviews=reviews)
+        )
+    assert collect(tmp_path).text_warnings == []
+
+
+def _compared(
+    out: Outputs, a: str, b: str, votes: dict[str, tuple[int, int]], **lifecycle: object
+) -> Comparison:
+    """A comparison where tool `a` gets a ship panel and tool `b` a skip panel."""
+    panels = [
+        ToolPanel(tool=Tool(name=a, description="d"), reviews=[entry("builder", 80), entry("skeptic", 70)]),
+        ToolPanel(tool=Tool(name=b, description="d"), reviews=[entry("builder", 30), entry("skeptic", 20)]),
+    ]
+    community = {k: CommunityVotes(ship=s, skip=k_) for k, (s, k_) in votes.items()}
+    return Comparison(panels=panels, community=community, **lifecycle)
+
+
+def test_community_against_the_panel(tmp_path: Path) -> None:
+    out = Outputs(tmp_path)
+    # Agrees on A (ship, 10 to 2), disagrees on B (panel skip, readers ship 8 to 1).
+    write_record(out.comparison_path(["A", "B"]), _compared(out, "A", "B", {"A": (10, 2), "B": (8, 1)}))
+    # C's readers tie: no majority. D has no votes at all (0 and 0 is no vote).
+    write_record(out.comparison_path(["C", "D"]), _compared(out, "C", "D", {"C": (3, 3), "D": (0, 0)}))
+    # E vs F: the published copy counts (readers skip E: disagree), the draft does not.
+    published = _compared(out, "E", "F", {"E": (1, 9)}, status="published")
+    write_record(tmp_path / "published" / "e-vs-f.json", published)
+    write_record(
+        out.comparison_path(["E", "F"]), _compared(out, "E", "F", {"E": (9, 1), "F": (9, 1)}, revision=2)
+    )
+    # No votes at all: not counted.
+    write_record(out.comparison_path(["G", "H"]), _compared(out, "G", "H", {}))
+    c = collect(tmp_path).community
+    assert (c.comparisons, c.tools, c.compared, c.disagree) == (3, 4, 3, 2)
+    assert c.disagree_share == pytest.approx(2 / 3)
+    stats = collect(tmp_path)
+    text = "\n".join(v for k, v in overview_rows(stats) if k == "Community vs panel")
+    assert text == "disagree on 2 of 3 tools (67%), in 3 comparisons with votes"
+
+
+def test_many_personas_split_at_80_columns(tmp_path: Path) -> None:
+    ids = [f"persona-{n}" for n in "abcdefg"]
+    out = Outputs(tmp_path)
+    for i in range(3):
+        reviews = [entry(p, 40 + 10 * k) for k, p in enumerate(ids)]
+        write_record(
+            out.panel_path(f"t{i}"), ToolPanel(tool=Tool(name=f"t{i}", description="d"), reviews=reviews)
+        )
+    names = {p: f"The {p.title()} Reviewer" for p in ids}
+    buffer = StringIO()
+    Console(width=80, file=buffer).print(stats_table(collect(tmp_path), names))
+    text = buffer.getvalue()
+    assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
+    assert "Personas (continued)" in text and "Changes to the model's drafts (continued)" in text
+    for name in names.values():
+        assert name in text

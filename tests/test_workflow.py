@@ -50,6 +50,20 @@ def test_hand_edit_survives_compare_and_is_published_with_history(work, vllm_ser
     assert "Kept" in again.stdout and "a person edited it" in again.stdout
     assert load_record(path, Comparison).record.panels[0].reviews[1].review == NEW_TEXT
 
+    # The random model's other seven drafts are word salad: flagged, and not publishable as they are.
+    refused = run_panel("publish", COMPARISON, cwd=root, env=env)
+    assert refused.returncode == 2 and "flagged degenerate" in refused.stderr
+    assert "Quillstack: the skeptic review" not in refused.stderr  # the edited one passes
+    assert not (root / "outputs/published").exists()
+
+    data = json.loads(path.read_text())
+    for p_index, panel in enumerate(data["panels"]):
+        for r_index, review in enumerate(panel["reviews"]):
+            if (p_index, r_index) != (0, 1):
+                review["review"] = NEW_TEXT.replace(
+                    "Edited by a reviewer", f"Rewritten by reviewer {r_index}"
+                )
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False))
     published = run_panel("publish", COMPARISON, cwd=root, env=env)
     assert published.returncode == 0, published.stderr
     record = load_record(root / "outputs/published/quillstack-vs-ledgerlight.json", Comparison).record
@@ -58,9 +72,8 @@ def test_hand_edit_survives_compare_and_is_published_with_history(work, vllm_ser
     assert skeptic.review == NEW_TEXT and skeptic.edited and skeptic.original.review != NEW_TEXT
     actions = [(c.action, c.by) for c in record.history]
     assert ("edited", "dana") in actions and actions[-1] == ("published", "dana")
-    assert next(c for c in record.history if c.action == "edited").fields == [
-        "Quillstack: reviews.skeptic.review"
-    ]
+    edited = next(c for c in record.history if c.action == "edited").fields
+    assert "Quillstack: reviews.skeptic.review" in edited and len(edited) == 8
 
 
 @pytest.mark.server
