@@ -218,17 +218,25 @@ def run_panel_timed(*args: str, cwd: Path, timeout: float) -> tuple[int, str, li
         text=True,
     )
     lines: list[tuple[float, str]] = []
+    out: list[str] = []
 
-    def read() -> None:
+    def read_stderr() -> None:
         assert proc.stderr is not None
         for line in proc.stderr:
             lines.append((time.monotonic(), line.rstrip("\n")))
 
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    stdout, _ = proc.communicate(timeout=timeout)
-    reader.join(timeout=10)
-    return proc.returncode, stdout, lines
+    def read_stdout() -> None:
+        assert proc.stdout is not None
+        out.append(proc.stdout.read())
+
+    # Each pipe has one reader: communicate() would also read stderr and take lines from `lines`.
+    readers = [threading.Thread(target=f, daemon=True) for f in (read_stderr, read_stdout)]
+    for reader in readers:
+        reader.start()
+    proc.wait(timeout=timeout)
+    for reader in readers:
+        reader.join(timeout=10)
+    return proc.returncode, "".join(out), lines
 
 
 @pytest.mark.embedded
