@@ -22,7 +22,7 @@ What it prints (and nothing here is a timed test assertion; figures are for the 
    are made by panel's own planner (same cache keys) with review text from a real reply, so the
    run takes the same path as a nightly re-run; no model is needed for this part.
 
-The constraint form (panel/engines/decoding.py): `--constraint json|grammar` sends that form on
+The constraint form (panel/engines/decoding.py, grammar.py): `--constraint json|grammar` sends that form on
 both sides (the direct client's bodies get that `structured_outputs`; panel gets it through its
 profile's `options.constraint`); `profile`, the default, leaves panel's own choice on both.
 `--compare-forms` replaces the two-side table by four sides in rotating order (direct json,
@@ -56,7 +56,8 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from panel.config import Profile  # noqa: E402
 from panel.engines import GenRequest  # noqa: E402
-from panel.engines.decoding import ConstraintForm, diagnose, schema_grammar, structured_outputs  # noqa: E402
+from panel.engines.decoding import ConstraintForm, diagnose, structured_outputs  # noqa: E402
+from panel.engines.grammar import schema_grammar  # noqa: E402
 from panel.engines.vllm_server import build_payload  # noqa: E402
 from panel.personas import load_personas  # noqa: E402
 from panel.prompts import Prompts  # noqa: E402
@@ -280,7 +281,7 @@ def form_costs(base: str, model: Path, profile: Profile) -> None:
     import xgrammar as xgr
     from transformers import AutoTokenizer
 
-    from panel.engines import decoding
+    from panel.engines import grammar as grammar_module
     from panel.engines.base import CHECK_SCHEMA
 
     print("\n## Constraint forms: compile time in-process (xgrammar 0.2.8, tiny model's tokenizer)")
@@ -307,7 +308,7 @@ def form_costs(base: str, model: Path, profile: Profile) -> None:
     for name, schema in schemas.items():
         text = json.dumps(schema)
         grammar = schema_grammar(schema)
-        write = ms(lambda t=text: decoding._grammar_text.__wrapped__(t))
+        write = ms(lambda t=text: grammar_module._grammar_text.__wrapped__(t))
         compact = ms(lambda g=grammar: compiler.compile_grammar(g))
         flag = ms(lambda t=text: compiler.compile_json_schema(t, any_whitespace=False, separators=(",", ":")))
         stock = ms(lambda t=text: compiler.compile_json_schema(t, any_whitespace=True))
@@ -317,8 +318,8 @@ def form_costs(base: str, model: Path, profile: Profile) -> None:
         )
     for what, code in (
         (
-            "import panel.engines.decoding and write the check grammar",
-            "from panel.engines.base import CHECK_SCHEMA; from panel.engines.decoding import schema_grammar; "
+            "import panel.engines.grammar and write the check grammar",
+            "from panel.engines.base import CHECK_SCHEMA; from panel.engines.grammar import schema_grammar; "
             "schema_grammar(CHECK_SCHEMA)",
         ),
         ("import xgrammar (what deriving the grammar with xgrammar would cost)", "import xgrammar"),

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from typer.exceptions import TyperException
 
-from panel import grounding, records, terminal
+from panel import grounding, progress, records, terminal
 from panel.batch import run_batch
 from panel.cli_claims import claims_app
 from panel.cli_desk import desk
@@ -110,7 +110,7 @@ def _check_material(session: Session, tools: list[Tool], files: list[Path]) -> N
 def _run_panels(
     session: Session, tools: list[Tool], files: list[Path], options: RunOptions
 ) -> list[PanelOutcome]:
-    events = terminal.ProgressEvents(names=session.persona_names)
+    events = progress.ProgressEvents(names=session.persona_names)
     # The runner checks profiles and templates: configuration errors come before any warning.
     runner = session.runner(events, fresh=options.fresh, force=options.force, claims=options.claims)
     _check_material(session, tools, files)
@@ -259,14 +259,14 @@ def batch(
     run = RunFolder(session.outputs, run_id or new_run_id(feed))
     check_readable(feed)  # exit 2 before the run folder or the engine's log is created
     sweep_temp_files(session.outputs.root)
-    progress = terminal.BatchProgress(count_rows(feed) if feed.exists() else None)
+    bar = progress.BatchProgress(count_rows(feed) if feed.exists() else None)
     try:
         with terminal.engine_output_to(_engine_log(session, run.path)):
             result = asyncio.run(
-                run_batch(session, feed, run, progress, limit=limit, fresh=fresh, force=force, claims=claims)
+                run_batch(session, feed, run, bar, limit=limit, fresh=fresh, force=force, claims=claims)
             )
     finally:
-        progress.stop()
+        bar.stop()
     Console(highlight=False).print(terminal.batch_summary(result.manifest, str(run.path)))
     if result.manifest.status == "aborted":
         terminal.err.print(f"panel: {result.manifest.message}", markup=False, highlight=False, soft_wrap=True)

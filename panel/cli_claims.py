@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from panel import editing, grounding, terminal
+from panel import editing, grounding, progress, saving, terminal
 from panel.cli_options import ClaimsOpt, EditorOpt, ModelOpt, ModelsFileOpt, OutOpt
 from panel.errors import InputError
 from panel.records import Claim, Comparison, ToolPanel
@@ -104,7 +104,7 @@ def claims(
     session = Session.open(models_file=models_file, model=model, out=out)
     loaded = [(path, *_load(path, session)) for path in records]
     if mode == "model":
-        runner = session.runner(terminal.ProgressEvents(names=session.persona_names), claims="model")
+        runner = session.runner(progress.ProgressEvents(names=session.persona_names), claims="model")
         for i, (path, record, version) in enumerate(loaded):
             updated = asyncio.run(runner.claims_pass(_panels(record)))
             new = (
@@ -119,7 +119,7 @@ def claims(
         path, record, version = loaded[0]
         assert tool is not None and persona is not None
         by = editing.editor_name(editor)
-        saved = editing.save_check(
+        saved = saving.save_check(
             path, record, version, (tool, persona, check), by, note, session.outputs, session.personas
         )
         for written, what in saved:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from panel import editing, publishing, render, stats_report, terminal
+from panel import editing, publishing, render, saving, stats_report, terminal
 from panel import stats as panel_stats
 from panel.cli_options import EditorOpt, OutOpt
 from panel.errors import ConflictError, InputError, PanelError
@@ -61,9 +61,9 @@ def edit(record: RecordArg, editor: EditorOpt = None, out: OutOpt = None) -> Non
         return
     session = Session.open(out=out)
     try:
-        written = editing.save_edit(record, applied, by, session.outputs, version, session.personas)
+        written = saving.save_edit(record, applied, by, session.outputs, version, session.personas)
     except ConflictError as exc:
-        kept = editing.keep_rejected(record, applied.text)
+        kept = saving.keep_rejected(record, applied.text)
         raise ConflictError(
             f"{exc.problem}; nothing was written",
             where=record,

@@ -1,5 +1,5 @@
 """What the desk's buttons do. Each goes through the functions the CLI uses: editing.apply_fields
-and editing.save_edit (as `panel edit`), grounding.mark_checked, votes.set_votes and
+and saving.save_edit (as `panel edit`), grounding.mark_checked, votes.set_votes and
 publishing.publish (as `panel publish`); every write is a compare-and-swap on the file version
 the page was opened with (store.write_record_if), so a save based on an older copy is refused
 and shown as a conflict with the reviewer's text kept in the form. Records written here are
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from panel import editing, grounding, publishing
+from panel import editing, grounding, publishing, saving
 from panel.errors import ConflictError, InputError, PanelError
 from panel.records import Comparison
 from panel.store import write_record_if
@@ -92,7 +92,7 @@ def _changeable(
 
 
 def save(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: str) -> Result:
-    """Save the review fields: editing.apply_fields, then editing.save_edit, as `panel edit`."""
+    """Save the review fields: editing.apply_fields, then saving.save_edit, as `panel edit`."""
     opened = _changeable(desk, rid, path, form)
     if isinstance(opened, Result):
         return opened
@@ -106,14 +106,14 @@ def save(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: str) -> 
     if not any(applied.changed.values()):
         return Result(notice="unchanged")
     try:
-        editing.save_edit(path, applied, by, desk.outputs, version, desk.personas)
+        saving.save_edit(path, applied, by, desk.outputs, version, desk.personas)
     except ConflictError:
         return conflict(desk, rid, path, form)
     return Result(notice="saved")
 
 
 def check_claim(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: str) -> Result:
-    """Mark one claim checked (editing.save_check, as `panel claims --check`), with a note."""
+    """Mark one claim checked (saving.save_check, as `panel claims --check`), with a note."""
     opened = _changeable(desk, rid, path, form)
     if isinstance(opened, Result):
         return opened
@@ -129,7 +129,7 @@ def check_claim(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: s
     note = " ".join(form.get(f"note.{i}.{persona}.{k_text}", "").split())[:2000]
     claim = (panels[i].tool.name, persona, review.claims[int(k_text)].text)
     try:
-        editing.save_check(path, record, version, claim, by, note, desk.outputs, desk.personas)
+        saving.save_check(path, record, version, claim, by, note, desk.outputs, desk.personas)
     except ConflictError:
         return conflict(desk, rid, path, form)
     return _after_write(desk, rid, path, form, "checked")

@@ -8,8 +8,8 @@ import time
 
 from rich.console import Console
 
+from panel.progress import BatchProgress, ProgressEvents
 from panel.records import Tool
-from panel.terminal import BatchProgress, ProgressEvents
 
 TOOL = Tool(name="Quillstack", description="Docs from code.")
 
