@@ -5,6 +5,7 @@ The review text is written for these tests. Scores and verdicts agree unless a t
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -69,3 +70,9 @@ def write_comparison(root: Path, a: ToolPanel, b: ToolPanel) -> Path:
         write_record(path, p)
         outcomes.append(PanelOutcome(p.tool, path, p, "written"))
     return save_comparison(outcomes, outputs).path
+
+
+def review_doc(score: int, verdict: str, review: str = "x" * 400, persona: str = "skeptic") -> str:
+    """A review as a compact JSON document, the form the decoder writes."""
+    body = {"persona": persona, "score": score, "verdict": verdict, "review": review}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))

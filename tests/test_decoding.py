@@ -13,22 +13,11 @@ from panel.engines.decoding import WHITESPACE_FLAG, diagnose, scan_json, structu
 from panel.engines.grammar import _grammar_text
 from panel.records import review_decoding_schema
 
+from factory import review_doc
+
 # The reply a stock vLLM server gave to the pre-flight check with the random tiny model.
 PADDED_CHECK_REPLY = '{\r\r\r"panel_check": "structured-7f3a", \n\n\n\n\n\t\t\t'
 SHIP = review_decoding_schema("skeptic", 60)
-
-
-def review_doc(score: int, verdict: str, review: str = "x" * 400, persona: str = "skeptic") -> str:
-    body = {"persona": persona, "score": score, "verdict": verdict, "review": review}
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-
-
-def accepts(grammar: str, text: str | bytes) -> bool:
-    """Whether xgrammar's matcher takes `text` as one whole sentence of `grammar`."""
-    xgr = pytest.importorskip("xgrammar")
-    compiler = xgr.GrammarCompiler(xgr.TokenizerInfo([]), cache_enabled=False)
-    matcher = xgr.GrammarMatcher(compiler.compile_grammar(grammar), terminate_without_stop_token=True)
-    return matcher.accept_string(text) and matcher.is_terminated()
 
 
 # -- diagnose -----------------------------------------------------------------------------------

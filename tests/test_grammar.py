@@ -15,6 +15,8 @@ from panel.engines.grammar import _xgrammar_text, integer_sequences, schema_gram
 from panel.personas import load_personas
 from panel.records import claims_decoding_schema, review_decoding_schema
 
+from factory import review_doc
+
 SHIP = review_decoding_schema("skeptic", 60)
 # The shape of the claims pass's schema: a bounded list of objects split on a status, enums of
 # quoted text (with quotes, a backslash, a newline and an emoji) and of sentence ids.
@@ -54,11 +56,6 @@ CLAIMS = {
     "required": ["claims"],
     "additionalProperties": False,
 }
-
-
-def review_doc(score: int, verdict: str, review: str = "x" * 400, persona: str = "skeptic") -> str:
-    body = {"persona": persona, "score": score, "verdict": verdict, "review": review}
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
 def accepts(grammar: str, text: str | bytes) -> bool:
