@@ -15,7 +15,7 @@ from rich.text import Text
 from panel import editing, grounding, progress, saving, terminal
 from panel.cli_options import ClaimsOpt, EditorOpt, ModelOpt, ModelsFileOpt, OutOpt
 from panel.errors import InputError
-from panel.records import Claim, Comparison, ToolPanel
+from panel.records import Claim, Comparison, ToolPanel, panels_of, with_panels
 from panel.session import Session
 from panel.store import file_version, write_record_if
 from panel.validate import validate_file
@@ -23,10 +23,6 @@ from panel.validate import validate_file
 claims_app = typer.Typer()
 
 STYLE = {"supported": "green", "contradicted": "bold red", "unsupported": "yellow"}
-
-
-def _panels(record: ToolPanel | Comparison) -> list[ToolPanel]:
-    return record.panels if isinstance(record, Comparison) else [record]
 
 
 def _load(path: Path, session: Session) -> tuple[ToolPanel | Comparison, str | None]:
@@ -106,13 +102,8 @@ def claims(
     if mode == "model":
         runner = session.runner(progress.ProgressEvents(names=session.persona_names), claims="model")
         for i, (path, record, version) in enumerate(loaded):
-            updated = asyncio.run(runner.claims_pass(_panels(record)))
-            new = (
-                record.model_copy(update={"panels": updated})
-                if isinstance(record, Comparison)
-                else updated[0]
-            )
-            new = grounding.refresh(new, session.personas)
+            updated = asyncio.run(runner.claims_pass(panels_of(record)))
+            new = grounding.refresh(with_panels(record, updated), session.personas)
             write_record_if(path, new.model_copy(update={"checksum": None}), version)
             loaded[i] = (path, new, file_version(path))
     if check is not None:
@@ -130,7 +121,7 @@ def claims(
     output = []
     for path, record, _ in loaded:
         reviews = []
-        for panel in _panels(record):
+        for panel in panels_of(record):
             for review in panel.reviews:
                 contradicted += grounding.counts(review.claims).open_contradicted
                 reviews.append(
@@ -147,7 +138,7 @@ def claims(
         console = Console(highlight=False)
         for path, record, _ in loaded:
             console.print(Text(str(path), style="bold"))
-            for panel in _panels(record):
+            for panel in panels_of(record):
                 console.print(_table(panel, session.persona_names))
         summary = (
             f"{contradicted} contradicted claim(s) nobody checked"

@@ -31,7 +31,9 @@ from panel.records import (
     ReviewEntry,
     Tool,
     ToolPanel,
+    panels_of,
     verdict_for,
+    with_panels,
 )
 
 TOOL_FIELDS = ("tagline", "category", "pricing", "url", "description")
@@ -52,10 +54,6 @@ def editor_name(explicit: str | None) -> str:
 
 def editor_command() -> list[str]:
     return shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
-
-
-def panels_of(record: ToolPanel | Comparison) -> list[ToolPanel]:
-    return record.panels if isinstance(record, Comparison) else [record]
 
 
 class _Literal(yaml.SafeDumper):
@@ -205,7 +203,7 @@ def apply_view(record: ToolPanel | Comparison, text: str, by: str = "") -> Appli
         new_panels.append(panel.model_copy(update={"tool": tool, "reviews": entries}))
     if problems:
         raise ValueError("\n".join(f"{where}: {message}" for where, message in problems))
-    applied.record = _with_panels(record, new_panels)
+    applied.record = with_panels(record, new_panels)
     return applied
 
 
@@ -237,10 +235,6 @@ def _marked(
     ]
     changed.append(f"reviews.{entry.persona}.claims")
     return entry.model_copy(update={"claims": claims})
-
-
-def _with_panels(record: ToolPanel | Comparison, panels: list[ToolPanel]) -> ToolPanel | Comparison:
-    return record.model_copy(update={"panels": panels}) if isinstance(record, Comparison) else panels[0]
 
 
 def _invalid(where: str, exc: ValidationError) -> tuple[str, str]:
@@ -291,7 +285,7 @@ def apply_fields(
         new_panels.append(panel.model_copy(update={"reviews": entries}))
     if problems:
         raise EditProblems(dict(problems))
-    applied.record = _with_panels(record, new_panels)
+    applied.record = with_panels(record, new_panels)
     return applied
 
 

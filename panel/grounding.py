@@ -18,7 +18,17 @@ from panel.errors import InputError
 from panel.material import Material, material_for
 from panel.personas import Persona
 from panel.quality import quality_flags
-from panel.records import Change, Check, Claim, Comparison, ReviewEntry, ToolPanel, utcnow
+from panel.records import (
+    Change,
+    Check,
+    Claim,
+    Comparison,
+    ReviewEntry,
+    ToolPanel,
+    panels_of,
+    utcnow,
+    with_panels,
+)
 
 R = TypeVar("R", ToolPanel, Comparison)
 
@@ -88,9 +98,7 @@ def refresh_panel(panel: ToolPanel, examples: Mapping[str, str]) -> ToolPanel:
 def refresh(record: R, personas: Sequence[Persona]) -> R:
     """The record with every review's claims and flags recomputed from its current text."""
     examples = examples_of(personas)
-    if isinstance(record, Comparison):
-        return record.model_copy(update={"panels": [refresh_panel(p, examples) for p in record.panels]})
-    return refresh_panel(record, examples)
+    return with_panels(record, [refresh_panel(p, examples) for p in panels_of(record)])
 
 
 @dataclass(frozen=True)
@@ -130,17 +138,13 @@ def counts(claims: Iterable[Claim]) -> ClaimCounts:
     )
 
 
-def _panels(record: ToolPanel | Comparison) -> list[ToolPanel]:
-    return record.panels if isinstance(record, Comparison) else [record]
-
-
 def mark_checked(record: R, tool: str, persona: str, claim_text: str, by: str, note: str = "") -> R:
     """Mark one claim as verified by a person, with a history entry; InputError if there is no
     such claim. The mark sticks to the claim's text: it survives recomputation until that text
     changes."""
     found = False
     panels = []
-    for panel in _panels(record):
+    for panel in panels_of(record):
         if panel.tool.name == tool:
             reviews = []
             for review in panel.reviews:
@@ -163,7 +167,5 @@ def mark_checked(record: R, tool: str, persona: str, claim_text: str, by: str, n
     change = Change(
         by=by, action="checked", fields=[f"{tool}: reviews.{persona}.claims"], note=f"{claim_text}: {note}"
     )
-    update = {"history": [*record.history, change], "updated_at": utcnow()}
-    if isinstance(record, Comparison):
-        return record.model_copy(update={"panels": panels, **update})
-    return panels[0].model_copy(update=update)
+    marked = with_panels(record, panels)
+    return marked.model_copy(update={"history": [*record.history, change], "updated_at": utcnow()})

@@ -21,7 +21,7 @@ from panel.errors import InputError
 from panel.loading import describe_validation_error, parse_text, read_text
 from panel.personas import Persona
 from panel.publishing import LIFECYCLE, published_slug
-from panel.records import Comparison, ToolPanel
+from panel.records import Comparison, ToolPanel, panels_of
 from panel.store import MAX_RECORD_BYTES, checksum, slugify
 
 # Where the review desk's records live: drafts, and published copies (not earlier revisions).
@@ -257,7 +257,7 @@ def _comparison_facts(record: Comparison, published: bool) -> ComparisonFacts:
 def _flags(
     record: ToolPanel | Comparison, personas: Sequence[Persona], hand_edited: bool
 ) -> tuple[tuple[str, ...], dict[str, int]]:
-    panels = record.panels if isinstance(record, Comparison) else [record]
+    panels = panels_of(record)
     counts = dict.fromkeys(COUNTS, 0)
     for panel in panels:
         have = {r.persona for r in panel.reviews} | {f.persona for f in panel.failures}
@@ -301,7 +301,7 @@ def _row(
     # of the record with its claims recomputed (as publish validates it), so claims stored
     # before the rules last changed do not make a draft look edited.
     content = refreshed.model_dump_json(exclude=LIFECYCLE)
-    panels = record.panels if isinstance(record, Comparison) else [record]
+    panels = panels_of(record)
     updated_ts = record.updated_at.timestamp()
     return RowFacts(
         kind=record.kind,

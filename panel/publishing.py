@@ -11,7 +11,7 @@ from pathlib import Path
 
 from panel.errors import ConflictError, InputError
 from panel.personas import Persona
-from panel.records import Change, Claim, Comparison, ToolPanel, utcnow
+from panel.records import Change, Claim, Comparison, ToolPanel, panels_of, utcnow
 from panel.store import Outputs, atomic_write, dump_record, file_version, load_record, slugify, write_lock
 from panel.validate import validate_file
 
@@ -27,7 +27,7 @@ class Published:
 
 
 def published_slug(record: ToolPanel | Comparison) -> str:
-    panels = record.panels if isinstance(record, Comparison) else [record]
+    panels = panels_of(record)
     return "-vs-".join(slugify(p.tool.name) for p in panels)
 
 
@@ -44,7 +44,7 @@ def refusals(
     """Why a record may not be published yet, one reason each. `record` has its claims and
     flags recomputed (validate_file does that)."""
     reasons = []
-    panels = record.panels if isinstance(record, Comparison) else [record]
+    panels = panels_of(record)
     for panel in panels:
         name = panel.tool.name
         for failure in panel.failures:
@@ -80,7 +80,7 @@ def warnings(record: ToolPanel | Comparison) -> list[str]:
     """What an editor should know before publishing but that does not stop it: claims the
     material does not support, nobody checked; contradictions only the model pass found."""
     found = []
-    for panel in record.panels if isinstance(record, Comparison) else [record]:
+    for panel in panels_of(record):
         for review in panel.reviews:
             for claim in review.claims:
                 if claim.checked is None and (
@@ -98,7 +98,7 @@ def _content(record: ToolPanel | Comparison) -> dict:
 def hand_edits(record: ToolPanel | Comparison) -> list[str]:
     """Review fields that differ from the model's draft without a history entry for them."""
     recorded = {f for c in record.history if c.action == "edited" for f in c.fields}
-    panels = record.panels if isinstance(record, Comparison) else [record]
+    panels = panels_of(record)
     found = []
     for panel in panels:
         prefix = f"{panel.tool.name}: " if isinstance(record, Comparison) else ""

@@ -609,6 +609,16 @@ class Comparison(Lifecycle):
         return decide(self.panels)
 
 
+def panels_of(record: ToolPanel | Comparison) -> list[ToolPanel]:
+    """The tool panels a record holds: a comparison's, or the panel itself."""
+    return record.panels if isinstance(record, Comparison) else [record]
+
+
+def with_panels(record: ToolPanel | Comparison, panels: list[ToolPanel]) -> ToolPanel | Comparison:
+    """`record` holding `panels` instead (for a panel record: the one panel)."""
+    return record.model_copy(update={"panels": panels}) if isinstance(record, Comparison) else panels[0]
+
+
 SCHEMAS: dict[str, type[BaseModel]] = {
     "tool": Tool,
     "review": Review,

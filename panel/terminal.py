@@ -19,7 +19,7 @@ from rich.text import Text
 from panel.claims import rules_claims
 from panel.grounding import counts
 from panel.material import Material, material_for
-from panel.records import Claim, Comparison, Tool, ToolPanel
+from panel.records import Claim, Comparison, Tool, ToolPanel, panels_of
 from panel.runs import RunManifest
 
 err = Console(stderr=True, highlight=False)
@@ -222,7 +222,7 @@ def _claims_diff(draft: str, now: list[Claim], material: Material) -> list[Text]
 
 def diff_view(record: ToolPanel | Comparison, names: dict[str, str]) -> Group:
     """What reviewers changed relative to the model's draft, per persona, plus the history."""
-    panels = record.panels if isinstance(record, Comparison) else [record]
+    panels = panels_of(record)
     parts: list[object] = []
     for panel in panels:
         changed = [r for r in panel.reviews if r.edited and r.original is not None]

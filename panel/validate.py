@@ -24,7 +24,7 @@ from panel import grounding
 from panel.errors import InputError
 from panel.loading import parse_text, read_text
 from panel.personas import Persona, load_personas
-from panel.records import DEFAULT_SHIP_THRESHOLD, Comparison, ToolPanel, json_schema, verdict_for
+from panel.records import DEFAULT_SHIP_THRESHOLD, Comparison, ToolPanel, json_schema, panels_of, verdict_for
 from panel.store import MAX_RECORD_BYTES, checksum
 
 KINDS: dict[str, type[ToolPanel] | type[Comparison]] = {"panel": ToolPanel, "comparison": Comparison}
@@ -178,7 +178,7 @@ def _claims(record: ToolPanel | Comparison) -> tuple[list[Problem], list[Problem
     draft-quality flags."""
     errors: list[Problem] = []
     warnings: list[Problem] = []
-    panels = record.panels if isinstance(record, Comparison) else [record]
+    panels = panels_of(record)
     for p_index, panel in enumerate(panels):
         base = ["panels", p_index] if isinstance(record, Comparison) else []
         for r_index, review in enumerate(panel.reviews):

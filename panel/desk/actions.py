@@ -13,7 +13,7 @@ from pathlib import Path
 
 from panel import editing, grounding, publishing, saving
 from panel.errors import ConflictError, InputError, PanelError
-from panel.records import Comparison
+from panel.records import Comparison, panels_of
 from panel.store import write_record_if
 
 from .opening import (
@@ -121,7 +121,7 @@ def check_claim(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: s
     record = grounding.refresh(record, desk.personas)  # the claims the page listed
     i_text, _, rest = form.get("claim", "").partition("/")
     persona, _, k_text = rest.partition("/")
-    panels = record.panels if isinstance(record, Comparison) else [record]
+    panels = panels_of(record)
     i = int(i_text) if i_text.isdigit() and int(i_text) < len(panels) else None
     review = panels[i].review_for(persona) if i is not None else None
     if i is None or review is None or not k_text.isdigit() or int(k_text) >= len(review.claims):

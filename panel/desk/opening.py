@@ -15,7 +15,7 @@ from panel import editing, render
 from panel.errors import InputError
 from panel.index import record_id
 from panel.personas import Persona
-from panel.records import Comparison, ToolPanel
+from panel.records import Comparison, ToolPanel, panels_of
 from panel.store import Outputs, file_version, load_record
 from panel.validate import validate_file
 
@@ -67,10 +67,6 @@ class Opened:
     status: str | None = None  # the index's: draft, published or edited-since-published
 
 
-def _panels(record: Record) -> list[ToolPanel]:
-    return record.panels if isinstance(record, Comparison) else [record]
-
-
 def _field_of(json_path: str, record: Record | None) -> str:
     """A validation problem's JSON path as the form field it concerns (a claim's problem goes
     with its review), where there is one."""
@@ -78,7 +74,7 @@ def _field_of(json_path: str, record: Record | None) -> str:
     if m is None or record is None:
         return json_path
     i, j = int(m.group(1) or 0), int(m.group(2))
-    panels = _panels(record)
+    panels = panels_of(record)
     if i >= len(panels) or j >= len(panels[i].reviews):
         return json_path
     persona = panels[i].reviews[j].persona
@@ -136,7 +132,7 @@ def form_values(form: Mapping[str, str]) -> dict[str, str]:
 
 def edits_from_form(form: Mapping[str, str], record: Record) -> dict[str, dict[str, dict[str, str]]]:
     """Form fields `tools[i].reviews.<persona>.<field>` as editing.apply_fields takes them."""
-    panels = _panels(record)
+    panels = panels_of(record)
     edits: dict[str, dict[str, dict[str, str]]] = {}
     for name, value in form.items():
         m = REVIEW_FIELD.match(name)
@@ -178,7 +174,7 @@ def conflict_view(desk: Desk, rid: str, path: Path, form: Mapping[str, str]) -> 
     values = form_values(form)
     theirs: dict[tuple[int, str], dict[str, Theirs]] = {}
     comparison = isinstance(now_record, Comparison)
-    for i, panel in enumerate(_panels(now_record)):
+    for i, panel in enumerate(panels_of(now_record)):
         prefix = f"{panel.tool.name}: " if comparison else ""
         for entry in panel.reviews:
             for key in ("score", "verdict", "review"):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from panel import grounding
-from panel.records import Change, Claim, Comparison, ReviewEntry, ToolPanel
+from panel.records import Change, Claim, Comparison, ReviewEntry, ToolPanel, panels_of
 from panel.render import Page, build_page, clean
 
 STATUSES = {"draft": "draft", "published": "published", "edited-since-published": "edited since publishing"}
@@ -175,7 +175,7 @@ def editor_view(
     problems: Mapping[str, str],
     theirs: Mapping[str, Theirs],
 ) -> EditorView:
-    panel = record.panels[i] if isinstance(record, Comparison) else record
+    panel = panels_of(record)[i]
     prefix = f"{panel.tool.name}: " if isinstance(record, Comparison) else ""
     names = {key: field_name(i, entry.persona, key) for key in ("score", "verdict", "review")}
     # Control characters cannot round-trip through an HTML form: they show (and save) as spaces.
@@ -280,7 +280,7 @@ def record_view(
     the index's ("edited-since-published" compares the draft with its published copy)."""
     status = status or record.status
     values, problems, theirs = values or {}, problems or {}, theirs or {}
-    panels = record.panels if isinstance(record, Comparison) else [record]
+    panels = panels_of(record)
     editors = {
         (i, entry.persona): editor_view(
             record, i, entry, values, problems, theirs.get((i, entry.persona), {})
