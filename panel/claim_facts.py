@@ -47,14 +47,6 @@ class Facts:
     known: frozenset[str]  # names seen with a sign of being names (see claim_names); casefolded
     texts: tuple[str, ...]  # the sentences, for exact-case name lookups
 
-    @property
-    def states_prices(self) -> bool:
-        return bool(self.prices) or any(f.free and not f.trial for f in self.free)
-
-    @property
-    def states_licenses(self) -> bool:
-        return any(lic.kind in ("spdx", "open", "closed", "available") for _, lic in self.licenses)
-
 
 _ENTRY_FREE = re.compile(r"\b(?:free|freemium|open-source|open|oss)\b")
 _ENTRY_PAID = re.compile(r"\b(?:paid|commercial|subscription|enterprise)\b")

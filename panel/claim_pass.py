@@ -87,7 +87,7 @@ class ClaimsStage:
         return digest(
             {
                 "review": review,
-                "material": [(s.id, s.source, s.text) for s in material.sentences],
+                "material": material.rows,
                 "prompt": self.prompts.digest("claims"),
                 "profile": job.profile.fingerprint(),
                 "mode": "model",
@@ -104,14 +104,11 @@ class ClaimsStage:
         if job.entry is None or not self.enabled(job):
             return None
         material = material_for(job.plan.tool)
-        sentences = [(s.id, s.source, s.text) for s in material.sentences]
         found = [c.text for c in rules_claims(job.entry.review, material)]
         return GenRequest(
             key=f"{job.key}:claims",
-            prompt=self.prompts.render_claims(job.profile.prompt_format, job.entry.review, sentences),
-            schema=claims_decoding_schema(
-                [s.id for s in material.sentences], span_options(job.entry.review, found)
-            ),
+            prompt=self.prompts.render_claims(job.profile.prompt_format, job.entry.review, material.rows),
+            schema=claims_decoding_schema(list(material.ids), span_options(job.entry.review, found)),
             max_tokens=CLAIMS_MAX_TOKENS,
             stage="claims",
             tool=job.plan.tool.name,

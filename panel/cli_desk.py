@@ -167,13 +167,9 @@ def desk(
 
 
 def main() -> None:
-    """`python -m panel.cli_desk ...` = `panel desk ...` until panel/cli.py registers the command."""
+    """`python -m panel.cli_desk ...` = `panel desk ...` (panel/cli.py registers the command)."""
     from panel import cli
 
-    if not any(
-        c.name == "desk" or getattr(c.callback, "__name__", "") == "desk" for c in cli.app.registered_commands
-    ):
-        cli.app.command("desk")(desk)
     sys.argv = [sys.argv[0], "desk", *sys.argv[1:]]
     cli.main()
 

@@ -30,7 +30,7 @@ from typing import TypeVar
 
 from panel.errors import InputError
 from panel.index_facts import FLAGS, RECORD_FOLDERS
-from panel.index_schema import SCHEMA, SCHEMA_VERSION, TABLES, VIEWS
+from panel.index_schema import SCHEMA, SCHEMA_VERSION, TABLES
 from panel.index_stats import StatsReader
 from panel.index_sync import Syncer, SyncReport, personas_in_effect, record_id, tx
 from panel.personas import Persona
@@ -145,8 +145,6 @@ class RecordIndex:
         if row is not None and row[0] == SCHEMA_VERSION:
             return
         with tx(conn):
-            for view in VIEWS:
-                conn.execute(f"DROP VIEW IF EXISTS {view}")
             for table in TABLES:
                 conn.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in SCHEMA:
@@ -288,19 +286,6 @@ class RecordIndex:
             last_change_action=x[10],
             flags=tuple(f for f in x[11].split(",") if f),
             counts=json.loads(x[12]),
-        )
-
-    def problems(self) -> list[tuple[str, str]]:
-        """(relative path, problem) of every panel or comparison that could not be read."""
-        return self._guarded(
-            lambda: (
-                self._conn()
-                .execute(
-                    "SELECT rel, problem FROM files WHERE problem IS NOT NULL AND kind != 'other' "
-                    "ORDER BY rel"
-                )
-                .fetchall()
-            )
         )
 
     # -- panel stats -------------------------------------------------------------------------

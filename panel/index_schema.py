@@ -5,7 +5,6 @@ from __future__ import annotations
 
 SCHEMA_VERSION = "3"
 
-VIEWS = ("chosen_panels", "chosen_comparisons")  # version 1 had these; dropped on upgrade
 TABLES = ("votes", "comparisons", "pairs", "reviews", "panels", "record_flags", "records", "files", "meta")
 
 SCHEMA = (

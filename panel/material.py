@@ -56,6 +56,11 @@ class Material:
     def ids(self) -> tuple[str, ...]:
         return tuple(s.id for s in self.sentences)
 
+    @property
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(id, source, text) per sentence: what the model pass is shown, and keyed on."""
+        return [(s.id, s.source, s.text) for s in self.sentences]
+
 
 def _blocks(text: str) -> list[str]:
     """Paragraphs of a field: blank lines, headings, list items and table rows start a new block,

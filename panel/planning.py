@@ -20,7 +20,7 @@ from panel.engines import ENGINES
 from panel.personas import Persona
 from panel.prompts import Prompts
 from panel.records import ReviewEntry, ReviewFailure, Sampling, Tool, ToolPanel, review_decoding_schema
-from panel.store import file_version, load_record
+from panel.store import load_record
 
 Status = Literal["written", "unchanged", "kept-edited", "busy"]
 
@@ -76,7 +76,6 @@ class Plan:
     path: Path
     existing: ToolPanel | None
     edited: bool  # the file was changed by hand outside panel
-    version: str | None  # file_version at planning: a write checks nobody saved meanwhile
     order: list[str] = field(default_factory=list)
     keep: dict[str, ReviewEntry] = field(default_factory=dict)
     jobs: list[Job] = field(default_factory=list)
@@ -163,14 +162,11 @@ class Planner:
         )
 
     def plan(self, index: int, tool: Tool, path: Path) -> Plan:
-        version = file_version(path)
         existing, edited = None, False
-        if version is not None:
+        if path.exists():
             loaded = load_record(path, ToolPanel)
             existing, edited = loaded.record, loaded.edited
-        plan = Plan(
-            index=index, tool=tool, source=tool, path=path, existing=existing, edited=edited, version=version
-        )
+        plan = Plan(index=index, tool=tool, source=tool, path=path, existing=existing, edited=edited)
         plan.order = [p.id for p in self.personas]
         if existing is None:
             plan.jobs = [self.job(plan, persona) for persona in self.personas]

@@ -64,7 +64,6 @@ class ProgressEvents:
         self.console = console
         self.names = names or {}
         self.live = console.is_terminal
-        self.every = every
         self.progress: Progress | None = None
         self.task = None
         self.total = 0
@@ -169,8 +168,6 @@ class BatchProgress:
     def __init__(self, total_tools: int | None, console: Console = err, every: float = 10.0):
         self.console = console
         self.total = total_tools
-        self.every = every
-        self.started = time.monotonic()
         self.first_review: float | None = None
         self.tools = self.reviews = self.tokens = self.failed = self.bad_rows = 0
         self.progress: Progress | None = None

@@ -299,11 +299,6 @@ class Claim(Record):
             raise ValueError("evidence is null exactly when the status is unsupported")
         return self
 
-    @property
-    def open(self) -> bool:
-        """Needs a person: contradicted or unsupported, and nobody has checked it."""
-        return self.status != "supported" and self.checked is None
-
 
 class QualityFlag(Record):
     """A way a draft goes wrong that a claim check cannot catch, and what triggered it."""

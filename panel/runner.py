@@ -205,7 +205,7 @@ class PanelRunner:
         by_id = {p.id: p for p in self.personas}
         plans = []
         for index, panel in enumerate(panels):
-            plan = Plan(index, panel.tool, panel.tool, Path(f"claims-{index}"), panel, False, None)
+            plan = Plan(index, panel.tool, panel.tool, Path(f"claims-{index}"), panel, False)
             for review in panel.reviews:
                 if review.persona not in by_id:
                     continue

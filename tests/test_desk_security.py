@@ -253,7 +253,7 @@ def test_get_never_changes_anything_and_urls_never_become_paths(desk, outputs: P
 
 
 def desk_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """`panel desk` (through panel.cli; `python -m panel.cli_desk` until cli.py registers it)."""
+    """`panel desk` (through panel.cli, as `python -m panel.cli_desk`)."""
     full = {k: v for k, v in os.environ.items() if k != "PANEL_DESK_TOKEN"} | (env or {})
     return subprocess.Popen(
         [sys.executable, "-m", "panel.cli_desk", *args],

@@ -93,7 +93,6 @@ class _Stepper(threading.Thread):
 
     def __init__(self, llm: Any, loop: asyncio.AbstractEventLoop, build: Callable[[GenRequest], Any]):
         super().__init__(name="panel-vllm-steps", daemon=True)
-        self.llm = llm
         self.engine = llm.llm_engine
         self.loop = loop
         self.build = build  # request -> (prompt, params)
