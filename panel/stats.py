@@ -24,11 +24,7 @@ from panel.errors import InputError
 from panel.index_stats import PersonaSums, StatsReader
 from panel.personas import Persona
 from panel.stats_figures import (
-    ALIKE,
     BUCKETS,
-    MIN_TOOLS,
-    REDUNDANT,
-    RUBBER_STAMP,
     Agreement,
     Alert,
     Changes,
@@ -38,7 +34,10 @@ from panel.stats_figures import (
     Similarity,
     Skipped,
     Stats,
+    alike,
     average,
+    redundant,
+    rubber_stamp,
     share,
 )
 
@@ -198,22 +197,22 @@ def _warnings(stats: Stats) -> list[Alert]:
     alerts = [
         Alert("rubber-stamp", (p.persona,), p.ship, p.reviews)
         for p in stats.personas
-        if p.reviews >= MIN_TOOLS and p.ship > RUBBER_STAMP * p.reviews
+        if rubber_stamp(p.ship, p.reviews)
     ]
     n = stats.panels_with_verdict
-    if n >= MIN_TOOLS and stats.ship_panels > RUBBER_STAMP * n:
+    if rubber_stamp(stats.ship_panels, n):
         alerts.append(Alert("panel-rubber-stamp", (), stats.ship_panels, n))
     alerts += [
         Alert("redundant", (x.a, x.b), x.agree, x.tools)
         for x in stats.agreement
-        if x.tools >= MIN_TOOLS and x.agree > REDUNDANT * x.tools
+        if redundant(x.agree, x.tools)
     ]
     return alerts
 
 
 def _text_warnings(stats: Stats) -> list[Alert]:
     m, n = stats.mean_similarity, stats.similarity_tools
-    if m is not None and n >= MIN_TOOLS and m > ALIKE:
+    if alike(m, n):
         return [Alert("alike", (), n, n, value=m)]
     return []
 

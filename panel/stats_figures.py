@@ -20,6 +20,21 @@ REDUNDANT = 0.95  # two personas agreeing above this are one voice
 ALIKE = 0.40
 
 
+def rubber_stamp(ships: int, total: int) -> bool:
+    """A ship share too high to separate tools, over enough of them to mean something."""
+    return total >= MIN_TOOLS and ships > RUBBER_STAMP * total
+
+
+def redundant(agree: int, tools: int) -> bool:
+    """Two personas who agree so often that they are one voice."""
+    return tools >= MIN_TOOLS and agree > REDUNDANT * tools
+
+
+def alike(value: float | None, count: int) -> bool:
+    """A similarity worth marking: above ALIKE, over enough tools to mean something."""
+    return value is not None and count >= MIN_TOOLS and value > ALIKE
+
+
 @dataclass(frozen=True)
 class Skipped:
     """A file that looked like a record but could not be read; the rest still counts."""

@@ -15,6 +15,7 @@ from panel.stats_figures import (
     REDUNDANT,
     RUBBER_STAMP,
     Stats,
+    alike,
     display_name,
     pct,
 )
@@ -24,7 +25,6 @@ from panel.stats_rows import (
     GROUNDING_FIGURES,
     PERSONA_FIGURES,
     SIMILARITY_FIGURE,
-    alike,
     changes_columns,
     community_line,
     overview_rows,

@@ -14,7 +14,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from panel.stats_figures import Stats, display_name, pct
+from panel.stats_figures import Stats, alike, display_name, pct, redundant
 from panel.stats_html import render
 from panel.stats_rows import (
     BUCKET_FIGURES,
@@ -22,11 +22,9 @@ from panel.stats_rows import (
     GROUNDING_FIGURES,
     PERSONA_FIGURES,
     SIMILARITY_FIGURE,
-    alike,
     changes_columns,
     overview_rows,
     persona_columns,
-    redundant,
 )
 
 Cells = list[Text]

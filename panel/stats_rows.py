@@ -11,8 +11,6 @@ from __future__ import annotations
 from panel.stats_figures import (
     ALIKE,
     BUCKET_LABELS,
-    MIN_TOOLS,
-    REDUNDANT,
     Changes,
     Grounding,
     Stats,
@@ -102,15 +100,6 @@ def persona_columns(stats: Stats, names: dict[str, str] | None) -> list[Column]:
         )
         for p in stats.personas
     ]
-
-
-def alike(value: float | None, count: int) -> bool:
-    """A similarity worth marking: above ALIKE, over enough tools to mean something."""
-    return value is not None and count >= MIN_TOOLS and value > ALIKE
-
-
-def redundant(agree: int, tools: int) -> bool:
-    return tools >= MIN_TOOLS and agree > REDUNDANT * tools
 
 
 def _changes_values(c: Changes) -> list[str]:
