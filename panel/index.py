@@ -32,7 +32,7 @@ from panel.errors import InputError
 from panel.index_facts import FLAGS, RECORD_FOLDERS
 from panel.index_schema import SCHEMA, SCHEMA_VERSION, TABLES
 from panel.index_stats import StatsReader
-from panel.index_sync import Syncer, SyncReport, personas_in_effect, record_id, tx
+from panel.index_sync import Syncer, SyncReport, personas_in_effect, record_id, relative, tx
 from panel.personas import Persona
 
 __all__ = [
@@ -355,10 +355,10 @@ def for_stats(
 def record_written(path: Path) -> None:
     """Called by panel.store after every write: re-index the file if its outputs folder has an
     index. Never raises; a missed update is caught by the next sync (mtime and size)."""
-    if not path.name.endswith(".json"):
-        return
     for root in path.parents[1:3]:
         if (root / DB_NAME).exists():
+            if relative(Path(os.path.abspath(root)), path) is None:  # noqa: PTH100 - as RecordIndex
+                return  # not a file the index covers (a run's manifest, say): no connection
             try:
                 with RecordIndex(root, timeout=1.0) as index:
                     index.update(path)

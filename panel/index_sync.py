@@ -9,6 +9,7 @@ are never kept waiting. Reading and grounding a file happens outside any transac
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -86,9 +87,18 @@ def grounding_key(personas: Sequence[Persona]) -> str:
     personas in effect (ids and worked examples) and ANALYSIS_CODE."""
     h = hashlib.sha256(SCHEMA_VERSION.encode())
     h.update(json.dumps([[p.id, grounding.examples_of([p]).get(p.id)] for p in personas]).encode())
+    h.update(_code_digest())
+    return h.hexdigest()
+
+
+@functools.cache
+def _code_digest() -> bytes:
+    """ANALYSIS_CODE as this process loaded it: read once, not on every sync (the desk syncs
+    every few seconds while its queue is open)."""
+    h = hashlib.sha256()
     for path in sorted({f for pattern in ANALYSIS_CODE for f in _PACKAGE.glob(pattern)}):
         h.update(path.name.encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
+    return h.digest()
 
 
 def walk(root: str) -> Iterator[tuple[str, str, os.stat_result]]:
