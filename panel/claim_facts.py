@@ -13,7 +13,7 @@ from panel.claim_figures import Figure, figures
 from panel.claim_kinds import Date, License, Version, dates, licenses, version_near, versions
 from panel.claim_names import find_names, normalise
 from panel.claim_prices import Money, clause_context, free_statements, prices
-from panel.claim_text import LOWERCASE_NAMES, Layout
+from panel.claim_text import Layout
 
 if TYPE_CHECKING:
     from panel.material import Sentence
@@ -107,10 +107,6 @@ def extract_facts(tool: str, sentences: tuple[Sentence, ...]) -> Facts:
         for n in found_names:
             names.setdefault(normalise(n.text), i)
         known.update(n.text.casefold() for n in strict)
-        for low in LOWERCASE_NAMES:
-            if re.search(rf"(?<![\w-]){low}(?![\w-])", text):
-                names.setdefault(low, i)
-                known.add(low)
     return Facts(
         tool=tool,
         prices=tuple(price_facts),
