@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from annotated_types import MaxLen
 from rapidfuzz import fuzz, process
 
 from panel.claim_facts import Facts
@@ -34,7 +33,7 @@ from panel.claim_names import Name, find_names, normalise
 from panel.claim_prices import Free, Money, clause_context, free_statements, prices
 from panel.claim_text import Layout, Number, Span, numbers
 from panel.material import Material
-from panel.records import Claim, ClaimKind, ClaimStatus, Evidence
+from panel.records import MAX_CLAIM_CHARS, Claim, ClaimKind, ClaimStatus, Evidence
 
 NAME_MATCH = 90  # rapidfuzz ratio at which two spellings are the same name
 _OTHER_SUBJECT = re.compile(
@@ -46,7 +45,6 @@ _HYPOTHETICAL = re.compile(r"\b(?:would|could|might|if|can)\b", re.I)
 _BACK_REFERENCE = re.compile(r"\b(?:ones?|they|them|theirs?|both|these|those|the latter|the former)\b", re.I)
 _CODE = re.compile(r"`[^`\n]*`")
 # the longest span a Claim takes, read from the record type rather than written twice
-MAX_SPAN = next(m.max_length for m in Claim.model_fields["text"].metadata if isinstance(m, MaxLen))
 NameEvidence = tuple[Name, int | None]  # a name found in the review, and the sentence that names it
 
 
@@ -283,7 +281,7 @@ def rules_claims(review: str, material: Material) -> list[Claim]:
     claims = []
     for f in _first_per_text(found, text):
         span = text[f.start : f.end].strip()
-        if not span or len(span) > MAX_SPAN:
+        if not span or len(span) > MAX_CLAIM_CHARS:
             continue
         s = material.sentences[f.evidence] if f.status != "unsupported" and f.evidence is not None else None
         evidence = Evidence(id=s.id, sentence=s.text, source=s.source) if s else None

@@ -108,7 +108,7 @@ class ClaimCounts:
     contradicted: int = 0
     unsupported: int = 0
     checked: int = 0
-    open_contradicted: int = 0  # contradicted and nobody checked it: blocks publishing
+    open_contradicted: int = 0  # contradicted (by either layer), nobody checked: `panel claims` exits 1
     open_unsupported: int = 0
 
     def line(self) -> str:

@@ -62,8 +62,8 @@ def refusals(
                     f"{review.score} (ships at {review.provenance.ship_threshold}); fix it with `panel edit`"
                 )
             for claim in review.claims:
-                blocks = claim.origin == "rules" and claim.status == "contradicted"
-                if claim.checked is None and (blocks or (require_checked and claim.status == "unsupported")):
+                strict = require_checked and claim.checked is None and claim.status == "unsupported"
+                if claim.blocks_publishing or strict:
                     reasons.append(
                         _claim_line(name, review.persona, claim) + "; fix the text or mark it checked"
                     )
@@ -83,10 +83,7 @@ def warnings(record: ToolPanel | Comparison) -> list[str]:
     for panel in panels_of(record):
         for review in panel.reviews:
             for claim in review.claims:
-                if claim.checked is None and (
-                    claim.status == "unsupported"
-                    or (claim.status == "contradicted" and claim.origin == "model")
-                ):
+                if claim.needs_check:
                     found.append(_claim_line(panel.tool.name, review.persona, claim))
     return found
 

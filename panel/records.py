@@ -41,6 +41,7 @@ MAX_SOURCE_TITLE = 200
 MAX_SOURCE_CHARS = 20_000
 MAX_SOURCES_CHARS = 60_000
 MAX_SOURCES = 20
+MAX_CLAIM_CHARS = 1000  # a claim's span of the review
 
 # A review is "about 60-200 words". Validation allows 200-1600 characters; the decoder is held
 # to a narrower band because constrained decoders overshoot `maxLength` by a few characters.
@@ -286,7 +287,9 @@ class Claim(Record):
     """One specific a review states (a price, a license, a figure, a name ...) and how it stands
     against the material. Opinions without specifics are not claims."""
 
-    text: Annotated[str, Field(min_length=1, max_length=1000, description="The review's span, verbatim.")]
+    text: Annotated[
+        str, Field(min_length=1, max_length=MAX_CLAIM_CHARS, description="The review's span, verbatim.")
+    ]
     kind: ClaimKind
     status: ClaimStatus
     evidence: Evidence | None = Field(default=None, description="Null when the status is unsupported.")
@@ -298,6 +301,17 @@ class Claim(Record):
         if (self.status == "unsupported") != (self.evidence is None):
             raise ValueError("evidence is null exactly when the status is unsupported")
         return self
+
+    @property
+    def blocks_publishing(self) -> bool:
+        """Contradicted by the rules and nobody checked it: publishing refuses the record. The
+        model pass's word alone does not block."""
+        return self.checked is None and self.origin == "rules" and self.status == "contradicted"
+
+    @property
+    def needs_check(self) -> bool:
+        """Not supported, nobody checked it, and not blocking: a warning before publishing."""
+        return self.checked is None and self.status != "supported" and not self.blocks_publishing
 
 
 class QualityFlag(Record):

@@ -195,7 +195,7 @@ def _claims(record: ToolPanel | Comparison) -> tuple[list[Problem], list[Problem
                         f"{claim.evidence.sentence!r} ({claim.evidence.source})",
                         "fix the text, or mark the claim checked if you verified it elsewhere",
                     )
-                    (errors if claim.origin == "rules" else warnings).append(problem)
+                    (errors if claim.blocks_publishing else warnings).append(problem)
                 else:
                     warnings.append(
                         Problem(
