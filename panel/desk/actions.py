@@ -15,6 +15,8 @@ from panel import editing, grounding, publishing, saving
 from panel.errors import ConflictError, InputError, PanelError
 from panel.records import Comparison, panels_of
 from panel.store import write_record_if
+from panel.votes import MAX_COUNT
+from panel.votes import set_votes as apply_votes
 
 from .opening import (
     Desk,
@@ -30,7 +32,6 @@ from .opening import (
 )
 from .views import NOTICES, RecordView
 
-MAX_VOTES = 1_000_000_000
 INVALID = (
     "This file does not validate, so the desk cannot change it: open it to see the problems, then "
     "fix it with `panel edit` or by hand."
@@ -137,8 +138,6 @@ def check_claim(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: s
 
 def set_votes(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: str) -> Result:
     """Community votes for one tool (votes.set_votes): shown beside the verdict, never decisive."""
-    from panel.votes import set_votes as apply_votes
-
     opened = _changeable(desk, rid, path, form)
     if isinstance(opened, Result):
         return opened
@@ -149,9 +148,9 @@ def set_votes(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: str
     counts = [form.get(f"votes.{i}.{side}", "").strip() for side in ("ship", "skip")]
     if not i.isdigit() or int(i) >= len(record.panels):
         return _problem(desk, rid, path, form, "Unknown tool for these votes; reload the page.")
-    if not all(c.isdigit() and int(c) <= MAX_VOTES for c in counts):
+    if not all(c.isdigit() and int(c) <= MAX_COUNT for c in counts):
         return _problem(
-            desk, rid, path, form, f"Votes are whole numbers from 0 to {MAX_VOTES:,}; nothing was saved."
+            desk, rid, path, form, f"Votes are whole numbers from 0 to {MAX_COUNT:,}; nothing was saved."
         )
     try:
         voted = apply_votes(record, record.panels[int(i)].tool.name, int(counts[0]), int(counts[1]), by)

@@ -17,7 +17,7 @@ from panel.index import record_id
 from panel.personas import Persona
 from panel.records import Comparison, ToolPanel, panels_of
 from panel.store import Outputs, file_version, load_record
-from panel.validate import validate_file
+from panel.validate import KINDS, validate_file
 
 from .views import RecordView, Theirs, field_name, record_view, when, word_diff
 
@@ -27,7 +27,6 @@ VOTE_FIELD = re.compile(r"^votes\.(\d{1,4})\.(ship|skip)$")
 JSON_FIELD = re.compile(
     r"^\$(?:\.panels\[(\d+)\])?\.reviews\[(\d+)\](?:\.(score|verdict|review)|(\.claims\[\d+\]).*)$"
 )
-KINDS: dict[str, type[ToolPanel] | type[Comparison]] = {"panel": ToolPanel, "comparison": Comparison}
 
 
 @dataclass
