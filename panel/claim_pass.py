@@ -120,8 +120,6 @@ class ClaimsStage:
         """Merge the model's claims into the review. A failed pass leaves the review as it is
         (the rules' claims still gate publishing) and is noted in the provenance."""
         assert job.entry is not None
-        job.prompt_tokens += result.prompt_tokens or 0
-        job.completion_tokens += result.completion_tokens or 0
         material = material_for(job.plan.tool)
         update: dict[str, Any] = {}
         if result.ok:

@@ -9,6 +9,7 @@ and `--fresh` draws anew.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -82,6 +83,12 @@ class Plan:
     settled: int = 0
     kept_edited: list[str] = field(default_factory=list)  # personas whose edited review was kept
 
+    @functools.cached_property
+    def source_digest(self) -> str:
+        """tool_digest of the tool as given: once per plan, not once per persona (sources can
+        be long)."""
+        return tool_digest(self.source)
+
     @property
     def finished(self) -> bool:
         return self.settled == len(self.jobs)
@@ -121,7 +128,7 @@ class Planner:
         parts = {
             # The key follows the tool as given, so a reviewer's fix to the record's copy of the
             # tool does not count as new vendor text.
-            "tool": tool_digest(plan.source),
+            "tool": plan.source_digest,
             "persona": persona.digest,
             "prompt": self.prompts.digest(profile.prompt_format),
             "profile": profile.fingerprint(),

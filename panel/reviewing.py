@@ -136,8 +136,6 @@ class ReviewStage:
 
     def apply(self, job: Job, result: GenResult) -> GenRequest | None:
         """Record the result on the job; a request to send again, or None when done."""
-        job.prompt_tokens += result.prompt_tokens or 0
-        job.completion_tokens += result.completion_tokens or 0
         diagnosis = result.diagnosis() if result.error is None else None
         if (
             result.finish_reason == "length"

@@ -115,6 +115,8 @@ class Scheduler:
         async for result in engine.run(self._requests(lane, engine)):
             self.window.stop()
             job = lane.inflight.pop(result.request.key)
+            job.prompt_tokens += result.prompt_tokens or 0  # every stage's spend, retries included
+            job.completion_tokens += result.completion_tokens or 0
             retry = self.stages[job.stage].apply(job, result)
             if retry is not None:
                 lane.retries[id(job)] = retry
