@@ -213,8 +213,15 @@ class Planner:
         ):
             plan.jobs.append(job)  # new, stale, failed or --fresh
             return
-        if self.claims_stage is not None and self.claims_stage.wants(job, old):
-            job.entry, job.stage, job.reused = old, 1, True  # keep the review; run the claims pass
+        if self.claims_only(job, old):
             plan.jobs.append(job)
         else:
             plan.keep[persona.id] = old
+
+    def claims_only(self, job: Job, review: ReviewEntry) -> bool:
+        """Whether `review` is kept as it is but still needs the model's claims pass; if so the
+        job carries it, and the review stage, seeing an entry, sends nothing."""
+        if self.claims_stage is None or not self.claims_stage.wants(job, review):
+            return False
+        job.entry, job.reused = review, True
+        return True

@@ -210,8 +210,7 @@ class PanelRunner:
                 if review.persona not in by_id:
                     continue
                 job = self.planner.job(plan, by_id[review.persona])
-                job.entry, job.stage, job.reused = review, 1, True
-                if self.claims_stage.wants(job, review):
+                if self.planner.claims_only(job, review):
                     plan.jobs.append(job)
             plans.append(plan)
 
