@@ -18,7 +18,7 @@ from panel.errors import InputError
 from panel.records import Claim, Comparison, ToolPanel, panels_of, with_panels
 from panel.session import Session
 from panel.store import file_version, write_record_if
-from panel.validate import validate_file
+from panel.validate import valid_record
 
 claims_app = typer.Typer()
 
@@ -28,11 +28,7 @@ STYLE = {"supported": "green", "contradicted": "bold red", "unsupported": "yello
 def _load(path: Path, session: Session) -> tuple[ToolPanel | Comparison, str | None]:
     """The record with claims recomputed, and the file version it was read at."""
     version = file_version(path)
-    report = validate_file(path, session.personas)
-    if report.record is None:
-        first = report.problems[0]
-        raise InputError(f"{first.path}: {first.message}", where=path, hint=f"run `panel validate {path}`")
-    return report.record, version
+    return valid_record(path, session.personas), version
 
 
 def claim_json(claim: Claim) -> dict[str, Any]:

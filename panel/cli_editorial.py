@@ -14,24 +14,15 @@ from panel import stats as panel_stats
 from panel.cli_options import EditorOpt, OutOpt
 from panel.errors import ConflictError, InputError, PanelError
 from panel.personas import load_personas
-from panel.records import Comparison, ToolPanel
 from panel.session import Session
 from panel.store import atomic_write, file_version
-from panel.validate import validate_file
+from panel.validate import valid_record, validate_file
 
 editorial = typer.Typer()
 
 RecordArg = Annotated[
     Path, typer.Argument(help="A panel or comparison record (JSON) under outputs/.", metavar="RECORD")
 ]
-
-
-def _load(path: Path) -> ToolPanel | Comparison:
-    report = validate_file(path)
-    if report.record is None:
-        first = report.problems[0]
-        raise InputError(f"{first.path}: {first.message}", where=path, hint=f"run `panel validate {path}`")
-    return report.record
 
 
 @editorial.command()
@@ -48,7 +39,7 @@ def edit(record: RecordArg, editor: EditorOpt = None, out: OutOpt = None) -> Non
     in a file whose path is printed.
     """
     version = file_version(record)  # read before the record: a change in between is a conflict
-    current = _load(record)
+    current = valid_record(record)
     if current.status == "published":
         raise InputError(
             "published records never change", where=record, hint="edit the draft and publish again"
@@ -107,7 +98,7 @@ def validate(
 @editorial.command()
 def diff(record: RecordArg) -> None:
     """Show what reviewers changed relative to the model's draft, per persona."""
-    current = _load(record)
+    current = valid_record(record)
     names = {p.id: p.name for p in load_personas()}
     Console(highlight=False).print(terminal.diff_view(current, names))
 
@@ -182,7 +173,7 @@ def render_cmd(
     if fmt not in ("md", "html"):
         raise PanelError(f"unknown format {fmt!r}", where="--format", hint="use md or html")
     names = {p.id: p.name for p in load_personas()}
-    page = render.render_page(_load(record), fmt, names, editor=editor_view)  # type: ignore[arg-type]
+    page = render.render_page(valid_record(record), fmt, names, editor=editor_view)  # type: ignore[arg-type]
     if output is None:
         sys.stdout.write(page)
         return

@@ -210,6 +210,16 @@ def _claims(record: ToolPanel | Comparison) -> tuple[list[Problem], list[Problem
     return errors, warnings
 
 
+def valid_record(path: Path, personas: Sequence[Persona] | None = None) -> ToolPanel | Comparison:
+    """The record, claims recomputed, for a command that changes or shows it; InputError naming
+    the first problem when the file does not validate."""
+    report = validate_file(path, personas)
+    if report.record is None:
+        first = report.problems[0]
+        raise InputError(f"{first.path}: {first.message}", where=path, hint=f"run `panel validate {path}`")
+    return report.record
+
+
 def validate_file(path: Path, personas: Sequence[Persona] | None = None) -> Report:
     """Every problem in one record file; never raises for a bad record, only reports it.
 
