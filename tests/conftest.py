@@ -141,13 +141,20 @@ class CLIResult:
         return json.loads(self.stdout)
 
 
-def run_panel(*args: str, cwd: Path, env: dict | None = None, timeout: float = 900) -> CLIResult:
-    """Run the real `panel` console script in a subprocess, as a user would."""
+def panel_command(env: dict | None = None) -> tuple[str, dict[str, str]]:
+    """The real `panel` console script, and the environment a user's shell would give it: no
+    colour, and no PANEL_OUTPUTS or PANEL_MODELS_FILE from this session unless `env` sets them."""
     exe = shutil.which("panel", path=str(Path(sys.executable).parent)) or "panel"
-    full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
+    full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
     for var in ("PANEL_OUTPUTS", "PANEL_MODELS_FILE"):
         if not env or var not in env:
             full_env.pop(var, None)
+    return exe, full_env
+
+
+def run_panel(*args: str, cwd: Path, env: dict | None = None, timeout: float = 900) -> CLIResult:
+    """Run the real `panel` console script in a subprocess, as a user would."""
+    exe, full_env = panel_command({"COLUMNS": "120", **(env or {})})
     proc = subprocess.run(
         [exe, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
     )
@@ -157,6 +164,11 @@ def run_panel(*args: str, cwd: Path, env: dict | None = None, timeout: float = 9
 def tree(root: Path) -> dict[str, bytes]:
     """Every file under root with its bytes: compare before and after to prove nothing changed."""
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def record_tree(root: Path) -> dict[str, bytes]:
+    """`tree` without the record index's own files (rebuildable, never a record)."""
+    return {k: v for k, v in tree(root).items() if not k.startswith(".index")}
 
 
 def write_tool(path: Path, **fields: object) -> Path:

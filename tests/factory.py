@@ -72,6 +72,12 @@ def write_comparison(root: Path, a: ToolPanel, b: ToolPanel) -> Path:
     return save_comparison(outcomes, outputs).path
 
 
+def write_example_comparison(root: Path) -> Path:
+    """Quillstack against Ledgerlight (Ledgerlight ships with one persona of four): the record
+    the editing and desk tests start from."""
+    return write_comparison(root, panel("Quillstack"), panel("Ledgerlight", (40, 45, 62, 30)))
+
+
 def review_doc(score: int, verdict: str, review: str = "x" * 400, persona: str = "skeptic") -> str:
     """A review as a compact JSON document, the form the decoder writes."""
     body = {"persona": persona, "score": score, "verdict": verdict, "review": review}

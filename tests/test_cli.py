@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,7 +16,7 @@ import pytest
 from panel.material import material_for
 from panel.records import Tool
 
-from conftest import EXAMPLES, run_panel, tiny_profiles, tree, write_models, write_tool
+from conftest import EXAMPLES, panel_command, run_panel, tiny_profiles, tree, write_models, write_tool
 from vllmserver import VLLMServer, free_port
 
 A = {
@@ -207,12 +205,11 @@ def test_models_check_against_the_server(empty_dir: Path, server_models: Path):
 
 def run_panel_timed(*args: str, cwd: Path, timeout: float) -> tuple[int, str, list[tuple[float, str]]]:
     """Run `panel` with stderr piped (not a terminal); every stderr line with when it arrived."""
-    exe = shutil.which("panel", path=str(Path(sys.executable).parent)) or "panel"
-    env = {k: v for k, v in os.environ.items() if k not in ("PANEL_OUTPUTS", "PANEL_MODELS_FILE")}
+    exe, env = panel_command()
     proc = subprocess.Popen(
         [exe, *args],
         cwd=cwd,
-        env={**env, "NO_COLOR": "1"},
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -18,9 +18,9 @@ from panel.records import Claim, Comparison, Evidence, ToolPanel
 from panel.render import clean
 from panel.store import load_record, write_record
 
+from conftest import record_tree as tree
 from conftest import run_panel
-from conftest import tree as full_tree
-from factory import PARAGRAPH, panel, review, write_comparison
+from factory import PARAGRAPH, panel, review, write_comparison, write_example_comparison
 
 CHROMIUM = "/usr/bin/chromium"
 RECORD = "/r/comparisons~quillstack-vs-ledgerlight"
@@ -55,7 +55,7 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def outputs(tmp_path: Path) -> Path:
     root = tmp_path / "outputs"
-    write_comparison(root, panel("Quillstack"), panel("Ledgerlight", (40, 45, 62, 30)))
+    write_example_comparison(root)
     return root
 
 
@@ -71,11 +71,6 @@ def sign_in(browser: object, desk: object, name: str) -> object:
     page.click("button:has-text('Sign in')")
     page.wait_for_url(f"{desk.url}/")
     return page
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    """Every record file with its bytes; the index's own SQLite files are left out."""
-    return {k: v for k, v in full_tree(root).items() if not k.startswith(".index")}
 
 
 def comparison_on_disk(root: Path) -> Comparison:
@@ -193,7 +188,7 @@ def test_an_edit_made_with_panel_edit_meanwhile_is_detected(
 def test_publish_from_the_desk_writes_what_panel_publish_writes(browser, desk_server, tmp_path: Path):
     desk_root, cli_root = tmp_path / "desk/outputs", tmp_path / "cli/outputs"
     for root in (desk_root, cli_root):
-        write_comparison(root, panel("Quillstack"), panel("Ledgerlight", (40, 45, 62, 30)))
+        write_example_comparison(root)
     desk = desk_server(desk_root)
     page = sign_in(browser, desk, "cam")
     page.goto(desk.url + RECORD)
@@ -240,7 +235,7 @@ def test_publish_from_the_desk_writes_what_panel_publish_writes(browser, desk_se
 def test_publish_refusals_are_the_cli_refusals(browser, desk_server, tmp_path: Path):
     roots = [tmp_path / "desk/outputs", tmp_path / "cli/outputs"]
     for root in roots:
-        path = write_comparison(root, panel("Quillstack"), panel("Ledgerlight", (40, 45, 62, 30)))
+        path = write_example_comparison(root)
         data = json.loads(path.read_text())
         data["panels"][0]["reviews"].pop()  # no founder review: publishing must refuse
         path.write_text(json.dumps(data, indent=2))

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import tree as full_tree
-from factory import panel, write_comparison
+from conftest import record_tree as tree
+from factory import write_example_comparison
 
 RECORD = "/r/comparisons~quillstack-vs-ledgerlight"
 TEXT = (
@@ -28,14 +28,10 @@ TEXT = (
 )
 
 
-def tree(root: Path) -> dict[str, bytes]:
-    return {k: v for k, v in full_tree(root).items() if not k.startswith(".index")}
-
-
 @pytest.fixture
 def outputs(tmp_path: Path) -> Path:
     root = tmp_path / "outputs"
-    write_comparison(root, panel("Quillstack"), panel("Ledgerlight", (40, 45, 62, 30)))
+    write_example_comparison(root)
     return root
 
 

@@ -15,7 +15,7 @@ from panel.records import Comparison, ToolPanel
 from panel.store import load_record, write_record
 
 from conftest import run_panel, tree
-from factory import panel, write_comparison
+from factory import panel, write_example_comparison
 
 NEW_TEXT = (
     "Edited by a reviewer: the tool renders reference pages from an API description and fails the "
@@ -46,7 +46,7 @@ def scripted_editor(tmp_path: Path, *steps: str) -> dict:
 
 @pytest.fixture
 def comparison(tmp_path: Path) -> Path:
-    return write_comparison(tmp_path / "outputs", panel("Quillstack"), panel("Ledgerlight", (40, 45, 62, 30)))
+    return write_example_comparison(tmp_path / "outputs")
 
 
 def test_edit_with_an_invalid_verdict_reopens_with_the_error_then_saves(tmp_path: Path, comparison: Path):
