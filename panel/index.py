@@ -16,7 +16,6 @@ command: a corrupt one is rebuilt, and readers fall back to a private temporary 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -34,6 +33,7 @@ from panel.index_schema import SCHEMA, SCHEMA_VERSION, TABLES
 from panel.index_stats import StatsReader
 from panel.index_sync import Syncer, SyncReport, personas_in_effect, record_id, relative, tx
 from panel.personas import Persona
+from panel.store import exclusive
 
 __all__ = [
     "DB_NAME",
@@ -195,7 +195,7 @@ class RecordIndex:
         starting while `panel stats` builds the index) and then finds everything current,
         instead of reading every file again. Writes (`update`) go on meanwhile.
         """
-        with _exclusive(Path(f"{self.db_path}.sync")):
+        with exclusive(Path(f"{self.db_path}.sync")):
             return self._guarded(lambda: Syncer(self._conn(), self.root, self.personas).sync())
 
     def update(self, path: Path) -> None:
@@ -300,17 +300,6 @@ _ROW_COLUMNS = (
     "r.last_action, r.flags, r.counts"
 )
 _ROW_SQL = f"SELECT {_ROW_COLUMNS} FROM records r JOIN files f ON f.id = r.file_id"  # noqa: S608 - constants
-
-
-@contextlib.contextmanager
-def _exclusive(lock: Path) -> Iterator[None]:
-    """An advisory lock (flock), dropped by the kernel if its holder dies."""
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> None:

@@ -280,7 +280,15 @@ def write_lock(path: Path) -> Iterator[None]:
     machine (CLI, desk, batch). Held for milliseconds, never while a model works."""
     lock_dir = _lock_dir(path.parent)
     lock_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_dir / f"{path.name}.write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    with exclusive(lock_dir / f"{path.name}.write.lock"):
+        yield
+
+
+@contextlib.contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    """Hold an advisory lock (flock) on the file `lock`, waiting for it; the kernel drops it if
+    the holder dies."""
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
