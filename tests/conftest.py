@@ -15,6 +15,9 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
+# The bench scripts that hold labelled corpora and their scorers (claims.py, quality.py): the
+# tests assert on the figures they print. Imported once, under their own names.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import tinymodel
 from vllmserver import SERVER_NAME, VLLMServer, start_vllm_server, stop_vllm_server
 

@@ -4,18 +4,13 @@ issue's case, evidence that points at real material sentences, and the labelled 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+import claims as corpus  # bench/claims.py: the corpus loader and scorer
 import pytest
 
 from panel.claims import rules_claims
 from panel.errors import InputError
 from panel.material import material_for
 from panel.records import Claim, Pricing, Source, Tool
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import claims as corpus  # bench/claims.py: the corpus loader and scorer
 
 BURROW = Tool(
     name="Burrow",

@@ -5,14 +5,12 @@ The examples copied from are the built-in personas' own; the labelled set is tes
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import random
 import re
-import sys
 from pathlib import Path
 
 import pytest
+import quality as quality_bench  # bench/quality.py
 import yaml
 
 from panel.grounding import examples_of
@@ -29,20 +27,8 @@ from panel.records import Source, Tool
 import tinymodel
 from factory import PARAGRAPH
 
-REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "quality"
 EXAMPLES = examples_of(load_personas())
-
-
-@functools.cache
-def _bench():
-    """bench/quality.py, loaded by path: the test asserts on the figures the bench prints."""
-    spec = importlib.util.spec_from_file_location("bench_quality", REPO / "bench" / "quality.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_quality"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def kinds(text: str, examples: dict[str, str] = EXAMPLES) -> dict[str, str]:
@@ -271,7 +257,7 @@ def test_sources_count_towards_the_material():
 
 
 def test_precision_and_recall_on_the_labelled_set():
-    scores = {s.flag: s for s in _bench().measure()}
+    scores = {s.flag: s for s in quality_bench.measure()}
     assert set(scores) == {"copies-example", "degenerate", "thin-material"}
     assert (
         scores["copies-example"].labelled,
