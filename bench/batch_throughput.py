@@ -54,16 +54,16 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from panel.config import Profile  # noqa: E402
 from panel.engines import GenRequest  # noqa: E402
 from panel.engines.decoding import ConstraintForm, diagnose, structured_outputs  # noqa: E402
 from panel.engines.grammar import schema_grammar  # noqa: E402
+from panel.engines.profiles import Profile  # noqa: E402
 from panel.engines.vllm_server import build_payload  # noqa: E402
-from panel.personas import load_personas  # noqa: E402
-from panel.prompts import Prompts  # noqa: E402
+from panel.generation.prompts import Prompts  # noqa: E402
+from panel.generation.session import Session  # noqa: E402
+from panel.inputs.personas import load_personas  # noqa: E402
 from panel.records import Provenance, ReviewEntry, Tool, ToolPanel, review_decoding_schema, utcnow  # noqa: E402
-from panel.session import Session  # noqa: E402
-from panel.store import write_record  # noqa: E402
+from panel.records.store import write_record  # noqa: E402
 
 import tinymodel  # noqa: E402
 from vllmserver import SERVER_NAME, start_vllm_server, stop_vllm_server  # noqa: E402

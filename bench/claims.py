@@ -45,13 +45,13 @@ sys.path.insert(0, str(REPO))
 
 import quality as quality_bench  # noqa: E402  (bench/quality.py: the flags, on their labelled set)
 
-from panel.claim_text import numbers  # noqa: E402
-from panel.claims import rules_claims  # noqa: E402
+from panel.core.loading import load_mapping  # noqa: E402
 from panel.errors import InputError  # noqa: E402
-from panel.loading import load_mapping  # noqa: E402
-from panel.material import Material, material_for  # noqa: E402
+from panel.grounding.material import Material, material_for  # noqa: E402
+from panel.grounding.rules import rules_claims  # noqa: E402
+from panel.grounding.spans import numbers  # noqa: E402
+from panel.inputs.toolfiles import load_tool  # noqa: E402
 from panel.records import REVIEW_MAX_WORDS, REVIEW_MIN_WORDS, Claim, ClaimKind, ClaimStatus, Tool  # noqa: E402
-from panel.toolfiles import load_tool  # noqa: E402
 
 CORPUS = REPO / "tests" / "data" / "claims"
 SPLITS = ("dev", "holdout")
@@ -367,7 +367,7 @@ def timing(cases: list[Case], repeat: int) -> dict[str, Any]:
     """Per review, with its material built: wall-clock and CPU milliseconds of rules_claims
     (CPU time is what the review costs on a machine shared with other work). And milliseconds per
     first build of a material (cache cleared)."""
-    from panel import material as material_module
+    from panel.grounding import material as material_module
 
     material_module._build.cache_clear()
     material_module._split.cache_clear()

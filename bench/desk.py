@@ -3,7 +3,7 @@
     python bench/desk.py [--panels 10000] [--comparisons 2000] [--keep DIR]
 
 Writes the records (one real record per kind, varied by name and scores, checksums recomputed, so
-every file is valid), starts the real desk server (`python -m panel.cli_desk`, as `panel desk`),
+every file is valid), starts the real desk server (`python -m panel.cli desk`, as `panel desk`),
 and prints: start-up time until the first queue page answers, with no index yet (cold) and with
 the index from the first run (warm); the median of 20 requests for the queue's first page, a
 filtered query and a record page; the median of 20 real saves (a POST with its CSRF token); the
@@ -40,7 +40,7 @@ from panel.records import (
     ToolPanel,
     verdict_for,
 )
-from panel.store import checksum, slugify
+from panel.records.store import checksum, slugify
 
 TOKEN = "bench-desk-token-0123456789abcdef"
 PERSONAS = ("builder", "skeptic", "futurist", "founder")
@@ -144,7 +144,7 @@ class Desk:
         env = {**os.environ, "PANEL_DESK_TOKEN": TOKEN, "NO_COLOR": "1"}
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "panel.cli_desk", str(root), "--port", "0", "--editor", "bench"],
+            [sys.executable, "-m", "panel.cli", "desk", str(root), "--port", "0", "--editor", "bench"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -36,9 +36,9 @@ sys.path.insert(0, str(repo / "tests"))
 from playwright.sync_api import sync_playwright
 
 from conftest import start_desk
-from panel.material import material_for
+from panel.grounding.material import material_for
 from panel.records import Claim, Evidence, ReviewFailure
-from panel.store import Outputs, write_record
+from panel.records.store import Outputs, write_record
 from test_render import CHROMIUM_FLAGS, comparison
 
 record = comparison()

@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import psutil  # noqa: E402
 
 from panel.records import ToolPanel  # noqa: E402
-from panel.store import load_record, slugify  # noqa: E402
+from panel.records.store import load_record, slugify  # noqa: E402
 
 import tinymodel  # noqa: E402
 from batch_throughput import models_file, parse_peak_rss, peak_rss_command, tools, write_feed  # noqa: E402

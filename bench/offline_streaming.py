@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from panel.config import Profile
 from panel.engines import GenRequest, create_engine
+from panel.engines.profiles import Profile
 from panel.engines.vllm_offline import sampling_params
-from panel.personas import load_personas
-from panel.prompts import Prompts
+from panel.generation.prompts import Prompts
+from panel.inputs.personas import load_personas
 from panel.records import Tool, review_decoding_schema
 
 import tinymodel

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import yaml
 
-from panel import quality
-from panel.grounding import examples_of
-from panel.personas import load_personas
+from panel.grounding import quality
+from panel.grounding.ground import examples_of
+from panel.inputs.personas import load_personas
 from panel.records import Tool
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "quality"

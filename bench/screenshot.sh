@@ -31,10 +31,11 @@ import sys
 from pathlib import Path
 
 from panel.errors import PanelError
-from panel.personas import load_personas
+from panel.inputs.personas import load_personas
 from panel.records import Comparison, ToolPanel
-from panel.render import render_page
-from panel.store import atomic_write, load_record
+from panel.editorial.render import render_page
+from panel.core.files import atomic_write
+from panel.records.store import load_record
 
 source, target = Path(sys.argv[1]), Path(sys.argv[2])
 kind = json.loads(source.read_text(encoding="utf-8")).get("kind")

@@ -15,7 +15,7 @@ runs the real `panel stats DIR` three times under /usr/bin/time -v:
 It also times the review desk's queue queries through RecordIndex.query (median of 20).
 
 Records are made with panel's own models: a few dozen real ToolPanel/Comparison records are built
-and dumped by panel.store, and each file on disk is one of them with its tool name (and a word of
+and dumped by panel.records.store, and each file on disk is one of them with its tool name (and a word of
 each review) changed and its checksum recomputed, so every file is a valid, unedited record and
 writing 100,000 takes well under a minute.
 """
@@ -35,9 +35,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from panel.index import RecordIndex
+from panel.index.database import RecordIndex
 from panel.records import CommunityVotes, Comparison, Provenance, ReviewEntry, Sampling, Tool, ToolPanel
-from panel.store import checksum, dump_record, slugify
+from panel.records.store import checksum, dump_record, slugify
 
 PERSONAS = ("builder", "skeptic", "futurist", "founder")
 TEXTS = {

@@ -18,11 +18,23 @@ sys.path.insert(0, str(Path(__file__).parent))
 # The bench scripts that hold labelled corpora and their scorers (claims.py, quality.py): the
 # tests assert on the figures they print. Imported once, under their own names.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import headless
 import tinymodel
 from vllmserver import SERVER_NAME, VLLMServer, start_vllm_server, stop_vllm_server
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def record_index_listens() -> Iterator[None]:
+    """As the entry points do: the record index hears of every record written in-process."""
+    from panel.core import files
+    from panel.index.database import record_written
+
+    files.add_write_listener(record_written)
+    yield
+    files.remove_write_listener(record_written)
 
 
 @pytest.fixture(scope="session")
@@ -208,7 +220,7 @@ def start_desk(root: Path, *, editor: str = "desk-default", allow_hosts: tuple[s
 
     import uvicorn
 
-    from panel.cli_desk import listen
+    from panel.cli.desk import listen
     from panel.desk.app import DeskConfig, create_app
 
     sock = listen("127.0.0.1", 0)
@@ -247,3 +259,21 @@ def desk_server() -> Iterator[object]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Debian's chromium, for tests that dump or shoot a page."""
+    return headless.chromium_path()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One headless chromium per module, driven by Playwright; each test opens its own contexts."""
+    exe = headless.chromium_path()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    flags = [f for f in headless.CHROMIUM_FLAGS if f != "--headless"]
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=exe, args=flags, headless=True)
+        yield launched
+        launched.close()

@@ -9,10 +9,11 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from panel.compare import save_comparison
-from panel.records import Provenance, ReviewEntry, Sampling, Tool, ToolPanel
-from panel.runner import PanelOutcome
-from panel.store import Outputs, write_record
+from panel.generation.compare import save_comparison
+from panel.generation.runner import PanelOutcome
+from panel.grounding.material import material_for
+from panel.records import Check, Claim, Evidence, Provenance, ReviewEntry, Sampling, Tool, ToolPanel
+from panel.records.store import Outputs, write_record
 
 PERSONAS = ("builder", "skeptic", "futurist", "founder")
 WHEN = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -82,3 +83,20 @@ def review_doc(score: int, verdict: str, review: str = "x" * 400, persona: str =
     """A review as a compact JSON document, the form the decoder writes."""
     body = {"persona": persona, "score": score, "verdict": verdict, "review": review}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def model_claim(tool: Tool, text: str, status: str, checked: bool = False) -> Claim:
+    """A claim as the model pass leaves it: grounding keeps it while its span is in the review
+    and its evidence (a sentence of the tool's material) still reads the same."""
+    sentence = material_for(tool).sentences[0]
+    evidence = None
+    if status != "unsupported":
+        evidence = Evidence(id=sentence.id, sentence=sentence.text, source=sentence.source)
+    return Claim(
+        text=text,
+        kind="feature",
+        status=status,  # type: ignore[arg-type]
+        evidence=evidence,
+        origin="model",
+        checked=Check(by="dana") if checked else None,
+    )

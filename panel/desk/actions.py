@@ -3,7 +3,7 @@ and saving.save_edit (as `panel edit`), grounding.mark_checked, votes.set_votes 
 publishing.publish (as `panel publish`); every write is a compare-and-swap on the file version
 the page was opened with (store.write_record_if), so a save based on an older copy is refused
 and shown as a conflict with the reviewer's text kept in the form. Records written here are
-re-indexed by panel.store itself."""
+re-indexed by panel.records.store itself."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from panel import editing, grounding, publishing, saving
+from panel.editorial import editing, publishing, saving
+from panel.editorial.votes import MAX_COUNT
+from panel.editorial.votes import set_votes as apply_votes
 from panel.errors import ConflictError, InputError, PanelError
+from panel.grounding import ground
 from panel.records import Comparison, panels_of
-from panel.store import write_record_if
-from panel.votes import MAX_COUNT
-from panel.votes import set_votes as apply_votes
+from panel.records.store import write_record_if
 
 from .opening import (
     Desk,
@@ -119,7 +120,7 @@ def check_claim(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: s
     if isinstance(opened, Result):
         return opened
     version, record = opened
-    record = grounding.refresh(record, desk.personas)  # the claims the page listed
+    record = ground.refresh(record, desk.personas)  # the claims the page listed
     i_text, _, rest = form.get("claim", "").partition("/")
     persona, _, k_text = rest.partition("/")
     panels = panels_of(record)

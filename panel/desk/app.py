@@ -24,10 +24,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from panel import render
-from panel.index import RecordIndex
-from panel.personas import Persona, load_personas
-from panel.store import Outputs
+from panel.editorial import render
+from panel.index.database import RecordIndex
+from panel.inputs.personas import load_personas
+from panel.records import Persona
+from panel.records.store import Outputs
 
 from . import actions, security
 from .indexing import BackgroundSync

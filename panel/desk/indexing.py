@@ -1,9 +1,9 @@
 """Keeping the record index in step while the desk serves.
 
-The desk answers from the index (panel/index.py), never from a folder walk per request. Syncing
+The desk answers from the index (panel/index/database.py), never from a folder walk per request. Syncing
 it (building it, on a first run over 12,000 records) takes far longer than a page may, so syncs
 run in a background thread with their own connection; pages read what is committed so far
-(SQLite in WAL mode lets readers and one writer share the file). Writes through panel.store
+(SQLite in WAL mode lets readers and one writer share the file). Writes through panel.records.store
 re-index their file at once; a sync catches the rest (hand edits, other machines), started at
 start-up and again when the queue is shown and the last one is older than `every` seconds.
 """
@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from panel.index import IndexUnavailable, RecordIndex
-from panel.personas import Persona
+from panel.index.database import IndexUnavailable, RecordIndex
+from panel.records import Persona
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from panel import editing, render
+from panel.editorial import editing, render
+from panel.editorial.validate import KINDS, validate_file
 from panel.errors import InputError
-from panel.index import record_id
-from panel.personas import Persona
-from panel.records import Comparison, ToolPanel, panels_of
-from panel.store import Outputs, file_version, load_record
-from panel.validate import KINDS, validate_file
+from panel.index.database import record_id
+from panel.records import Comparison, Persona, ToolPanel, panels_of
+from panel.records.store import Outputs, file_version, load_record
 
 from .views import RecordView, Theirs, field_name, record_view, when, word_diff
 

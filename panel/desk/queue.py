@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from panel.render import clean
+from panel.editorial.render import clean
 
 from .views import ACTIONS, FLAGS, KINDS, SORTS, STATUSES, when
 

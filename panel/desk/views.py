@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from panel import grounding
+from panel.editorial.render import Page, build_page, clean
+from panel.grounding import ground
 from panel.records import Change, Claim, Comparison, ReviewEntry, ToolPanel, panels_of
-from panel.render import Page, build_page, clean
 
 STATUSES = {"draft": "draft", "published": "published", "edited-since-published": "edited since publishing"}
 FLAGS = {
@@ -181,7 +181,7 @@ def editor_view(
     # Control characters cannot round-trip through an HTML form: they show (and save) as spaces.
     shown = {key: values.get(names[key], clean(getattr(entry, key))) for key in names}
     draft = entry.original or entry
-    counts = grounding.counts(entry.claims)
+    counts = ground.counts(entry.claims)
     return EditorView(
         tool=clean(panel.tool.name),
         persona=entry.persona,

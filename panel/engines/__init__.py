@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from panel.engines.base import Engine, EngineOptions, GenRequest, GenResult, Prompt, SamplingOptions
+from panel.engines.base import Engine, GenRequest, GenResult, Prompt
+from panel.engines.options import EngineOptions, SamplingOptions
 from panel.engines.transformers import TransformersEngine
 from panel.engines.vllm_offline import VLLMOfflineEngine
 from panel.engines.vllm_server import VLLMServerEngine
 
 if TYPE_CHECKING:
-    from panel.config import Profile
+    from panel.engines.profiles import Profile
 
 ENGINES: dict[str, type[Engine]] = {
     "vllm-server": VLLMServerEngine,

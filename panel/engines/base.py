@@ -14,15 +14,14 @@ import contextlib
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from panel.engines.decoding import Diagnosis, diagnose
+from panel.engines.options import EngineOptions
 from panel.errors import EngineError
 
 if TYPE_CHECKING:
-    from panel.config import Profile
+    from panel.engines.profiles import Profile
 
 Form = Literal["chat", "completion"]
 Stage = Literal["check", "review", "claims"]
@@ -106,38 +105,6 @@ class GenResult:
     def diagnosis(self) -> Diagnosis:
         """What the reply is: a JSON object, free text, whitespace padding or a cut-off."""
         return diagnose(self.text or "", self.finish_reason)
-
-
-class SamplingOptions(BaseModel):
-    """Sampling settings beyond temperature and top_p. They change what the model writes, so
-    they are part of every review's cache key."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    repetition_penalty: Annotated[float, Field(gt=0, le=4)] | None = None
-    presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
-    frequency_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
-    top_k: Annotated[int, Field(ge=-1)] | None = None
-    min_p: Annotated[float, Field(ge=0, le=1)] | None = None
-
-    def set(self) -> dict[str, float | int]:
-        """Only the settings given, as request fields."""
-        return self.model_dump(exclude_none=True)
-
-
-class EngineOptions(BaseModel):
-    """Engine-specific settings from a profile's `options:`. Each engine subclasses it; unknown
-    keys are errors, so a typo in models.yaml is caught instead of silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    sampling: SamplingOptions = Field(default_factory=SamplingOptions)
-
-    def output_settings(self) -> dict[str, Any]:
-        """The options that change what the model writes: part of every cache key. Settings
-        that only change where or how fast it runs stay out."""
-        extra = self.sampling.set()
-        return {"sampling": extra} if extra else {}
 
 
 class Engine(abc.ABC):

@@ -10,20 +10,15 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from panel.engines import embedded
-from panel.engines.base import Engine, EngineOptions, GenRequest, GenResult, Prompt
+from panel.engines.base import Engine, GenRequest, GenResult, Prompt
+from panel.engines.options import TransformersOptions
 from panel.errors import EngineError
 
 if TYPE_CHECKING:
-    from panel.config import Profile
-
-
-class TransformersOptions(EngineOptions):
-    """`options:` of a transformers profile."""
-
-    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    from panel.engines.profiles import Profile
 
 
 class TransformersEngine(Engine):

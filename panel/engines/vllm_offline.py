@@ -17,34 +17,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Any
 
 from panel.engines import embedded
-from panel.engines.base import CHECK_SCHEMA, Engine, EngineOptions, GenRequest, GenResult, Prompt
+from panel.engines.base import CHECK_SCHEMA, Engine, GenRequest, GenResult, Prompt
+from panel.engines.options import OfflineOptions
 from panel.errors import EngineError
 
 if TYPE_CHECKING:
-    from panel.config import Profile
+    from panel.engines.profiles import Profile
 
 DEFAULT_LLM_ARGS: dict[str, Any] = {"max_model_len": 4096}
-
-
-class OfflineOptions(EngineOptions):
-    """`options:` of a vllm-offline profile."""
-
-    llm: dict[str, Any] = Field(default_factory=dict)
-    """Arguments for `vllm.LLM` (max_model_len, enforce_eager, ...), passed as given."""
-
-    kv_cache_gib: Annotated[float, Field(gt=0)] = 1
-    """KV cache size on the CPU build (VLLM_CPU_KVCACHE_SPACE)."""
-
-    cpu_reserved_cores: Annotated[int, Field(ge=0)] | None = None
-    """Cores vLLM's CPU build keeps free (VLLM_CPU_NUM_OF_RESERVED_CPU); 0 suits in-process use."""
-
-    max_in_flight: Annotated[int, Field(ge=1, le=4096)] = 256
-    """Requests in the engine at once; vLLM batches them itself."""
 
 
 def structured_output_params(schema: dict[str, Any]) -> Any:

@@ -18,27 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from panel.engines.base import Engine, EngineOptions, GenRequest, GenResult, verify_check_reply
-from panel.engines.decoding import ConstraintForm, structured_outputs
+from panel.engines.base import Engine, GenRequest, GenResult, verify_check_reply
+from panel.engines.decoding import structured_outputs
+from panel.engines.options import ServerOptions
 from panel.errors import EngineError, EngineUnavailable
 
 if TYPE_CHECKING:
-    from panel.config import Profile
+    from panel.engines.profiles import Profile
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
-
-
-class ServerOptions(EngineOptions):
-    """`options:` of a vllm-server profile."""
-
-    constraint: ConstraintForm = "grammar"
-    """How the schema is sent: `grammar` (no free whitespace, whatever the server's flags) or
-    `json` (the server's own JSON-schema path; on a stock server the model may pad replies
-    with whitespace until max_tokens runs out)."""
-
-    def output_settings(self) -> dict[str, Any]:
-        # The grammar form leaves no whitespace between tokens: a different token stream.
-        return {**super().output_settings(), "constraint": self.constraint}
 
 
 def build_payload(profile: Profile, request: GenRequest) -> tuple[str, dict[str, Any]]:

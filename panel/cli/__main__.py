@@ -1,0 +1,5 @@
+"""`python -m panel.cli ...` = `panel ...`."""
+
+from panel.cli.app import main
+
+main()

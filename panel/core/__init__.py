@@ -1,0 +1,1 @@
+"""What every stage leans on and nothing else: safe reading of files, shipped resources, text cleaning."""

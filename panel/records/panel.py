@@ -1,0 +1,209 @@
+"""Tool panels and comparisons, with their lifecycle: draft, published, revised."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    Strict,
+    computed_field,
+    model_serializer,
+    model_validator,
+)
+
+from panel.records.base import PANEL_SHIP_PCT, QUESTION, SCHEMA_VERSION, Record, Verdict, utcnow
+from panel.records.review import ReviewEntry, ReviewFailure
+from panel.records.tool import Tool
+
+
+class Change(Record):
+    """One entry of a record's history: who did what, when, to which fields."""
+
+    at: datetime = Field(default_factory=utcnow)
+    by: str
+    action: Literal["generated", "edited", "regenerated", "published", "checked", "voted"]
+    fields: list[str] = Field(default_factory=list)
+    note: str = ""
+    previous: dict[str, Any] = Field(
+        default_factory=dict, description="Old values of the fields this change replaced."
+    )
+
+
+class Lifecycle(Record):
+    """Draft until published; a published record is never changed, a later one is a new revision."""
+
+    status: Literal["draft", "published"] = "draft"
+    revision: Annotated[int, Field(ge=1)] = 1
+    published_at: datetime | None = None
+    published_by: str | None = None
+    history: list[Change] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _readable_order(self, handler: SerializerFunctionWrapHandler):  # no return type: keeps the schema
+        """kind and schema_version first, the (long) history last, for people reading the file."""
+        data = handler(self)
+        first = {k: data.pop(k) for k in ("kind", "schema_version") if k in data}
+        history = data.pop("history", [])
+        checksum = data.pop("checksum", None)
+        return {**first, **data, "history": history, "checksum": checksum}
+
+
+class PanelSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ship: int
+    skip: int
+    failed: int
+    ship_pct: int | None
+    verdict: Verdict | None
+    mean_score: float | None
+    complete: bool
+
+
+def summarize(reviews: list[ReviewEntry], failed: int) -> PanelSummary:
+    ship = sum(r.verdict == "ship" for r in reviews)
+    n = len(reviews)
+    pct = math.floor(100 * ship / n + 0.5) if n else None
+    return PanelSummary(
+        ship=ship,
+        skip=n - ship,
+        failed=failed,
+        ship_pct=pct,
+        verdict=None if pct is None else ("ship" if pct >= PANEL_SHIP_PCT else "skip"),
+        mean_score=round(sum(r.score for r in reviews) / n, 1) if n else None,
+        complete=failed == 0 and n > 0,
+    )
+
+
+class ToolPanel(Lifecycle):
+    """One tool reviewed by every persona. Reused by every comparison the tool appears in."""
+
+    kind: Literal["panel"] = "panel"
+    schema_version: Literal[1] = SCHEMA_VERSION
+    tool: Tool
+    reviews: list[ReviewEntry] = Field(default_factory=list)
+    failures: list[ReviewFailure] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    checksum: str | None = Field(
+        default=None,
+        description="Written by panel; if the file no longer matches it, a person edited it.",
+    )
+
+    @model_validator(mode="after")
+    def _one_entry_per_persona(self) -> ToolPanel:
+        seen = [r.persona for r in self.reviews] + [f.persona for f in self.failures]
+        dupes = sorted({p for p in seen if seen.count(p) > 1})
+        if dupes:
+            raise ValueError(f"persona listed more than once: {', '.join(dupes)}")
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> PanelSummary:
+        return summarize(self.reviews, len(self.failures))
+
+    def review_for(self, persona: str) -> ReviewEntry | None:
+        return next((r for r in self.reviews if r.persona == persona), None)
+
+    def failure_for(self, persona: str) -> ReviewFailure | None:
+        return next((f for f in self.failures if f.persona == persona), None)
+
+    @property
+    def tool_edited(self) -> bool:
+        """A reviewer changed the tool's own fields with `panel edit`."""
+        return any(f.startswith("tool.") for c in self.history if c.action == "edited" for f in c.fields)
+
+
+class CommunityVotes(Record):
+    ship: Annotated[int, Strict(), Field(ge=0)] = 0
+    skip: Annotated[int, Strict(), Field(ge=0)] = 0
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["ship-with", "split", "neither"]
+    winner: str | None
+    reason: str
+
+
+def decide(panels: list[ToolPanel]) -> Decision:
+    """Pick the tool to ship with: highest ship %, then highest mean score; a tie is a split."""
+
+    def key(p: ToolPanel) -> tuple[int, float]:
+        s = p.summary
+        return (
+            s.ship_pct if s.ship_pct is not None else -1,
+            s.mean_score if s.mean_score is not None else -1.0,
+        )
+
+    ranked = sorted(panels, key=key, reverse=True)
+    best = ranked[0]
+    bs = best.summary
+    if bs.ship_pct is None or bs.verdict != "ship":
+        return Decision(outcome="neither", winner=None, reason="No tool has a panel majority for ship.")
+    if len(ranked) > 1 and key(ranked[1]) == key(best):
+        tied = [p.tool.name for p in ranked if key(p) == key(best)]
+        return Decision(
+            outcome="split",
+            winner=None,
+            reason=f"{' and '.join(tied)} tie at {bs.ship_pct}% ship and mean score {bs.mean_score}.",
+        )
+    runner = ranked[1].summary if len(ranked) > 1 else None
+    if runner is not None and runner.ship_pct == bs.ship_pct:
+        why = f"same ship share ({bs.ship_pct}%), higher mean score ({bs.mean_score} vs {runner.mean_score})"
+    else:
+        why = f"highest ship share ({bs.ship_pct}%)"
+    return Decision(outcome="ship-with", winner=best.tool.name, reason=f"{best.tool.name}: {why}.")
+
+
+class Comparison(Lifecycle):
+    """Two or more tool panels side by side: "A vs B: which one should you ship with?"."""
+
+    kind: Literal["comparison"] = "comparison"
+    schema_version: Literal[1] = SCHEMA_VERSION
+    panels: Annotated[list[ToolPanel], Field(min_length=2)]
+    community: dict[str, CommunityVotes] = Field(
+        default_factory=dict, description="Reader votes per tool name; empty until votes arrive."
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    checksum: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def title(self) -> str:
+        return " vs ".join(p.tool.name for p in self.panels)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def question(self) -> str:
+        return QUESTION
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def decision(self) -> Decision:
+        return decide(self.panels)
+
+
+def panels_of(record: ToolPanel | Comparison) -> list[ToolPanel]:
+    """The tool panels a record holds: a comparison's, or the panel itself."""
+    return record.panels if isinstance(record, Comparison) else [record]
+
+
+def with_panels(record: ToolPanel | Comparison, panels: list[ToolPanel]) -> ToolPanel | Comparison:
+    """`record` holding `panels` instead (for a panel record: the one panel)."""
+    return record.model_copy(update={"panels": panels}) if isinstance(record, Comparison) else panels[0]
+
+
+LIFECYCLE = frozenset(
+    {"status", "revision", "published_at", "published_by", "history", "checksum", "updated_at"}
+)
+"""The fields a record's lifecycle changes; what is left is its content."""
