@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from panel.cli import progress, terminal
 from panel.cli.options import ClaimsOpt, EditorOpt, ModelOpt, ModelsFileOpt, OutOpt
-from panel.editorial import editing, saving
-from panel.editorial.validate import valid_record
 from panel.errors import InputError
-from panel.generation.session import Session
-from panel.grounding import ground
-from panel.records import Claim, Comparison, ToolPanel, panels_of, with_panels
-from panel.records.store import file_version, write_record_if
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from panel.generation.session import Session
+    from panel.records import Claim, Comparison, ToolPanel
 
 claims_app = typer.Typer()
 
@@ -29,6 +24,9 @@ STYLE = {"supported": "green", "contradicted": "bold red", "unsupported": "yello
 
 def _load(path: Path, session: Session) -> tuple[ToolPanel | Comparison, str | None]:
     """The record with claims recomputed, and the file version it was read at."""
+    from panel.editorial.validate import valid_record
+    from panel.records.store import file_version
+
     version = file_version(path)
     return valid_record(path, session.personas), version
 
@@ -38,6 +36,9 @@ def claim_json(claim: Claim) -> dict[str, Any]:
 
 
 def _table(panel: ToolPanel, names: dict[str, str]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=Text(panel.tool.name, style="bold"), title_justify="left", show_lines=False)
     for column in ("Persona", "Status", "Kind", "Claim", "Evidence"):
         table.add_column(column, overflow="fold")
@@ -93,6 +94,18 @@ def claims(
     Exit codes: 0 no unchecked claim is contradicted; 1 some unchecked claim is contradicted;
     2 bad input.
     """
+    import asyncio
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from panel.cli import progress, terminal
+    from panel.editorial import editing, saving
+    from panel.generation.session import Session
+    from panel.grounding import ground
+    from panel.records import panels_of, with_panels
+    from panel.records.store import file_version, write_record_if
+
     if check is not None and (tool is None or persona is None or len(records) != 1):
         raise InputError("--check needs one RECORD, --tool and --persona", where="claims")
     session = Session.open(models_file=models_file, model=model, out=out)

@@ -7,19 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from panel.cli import terminal
 from panel.cli.options import EditorOpt, OutOpt
-from panel.core.files import atomic_write
-from panel.editorial import editing, publishing, render, saving
-from panel.editorial.validate import valid_record, validate_file
 from panel.errors import ConflictError, InputError, PanelError
-from panel.generation.session import Session
-from panel.inputs.personas import load_personas
-from panel.records.store import file_version
-from panel.stats import compute as panel_stats
-from panel.stats import report as stats_report
 
 editorial = typer.Typer()
 
@@ -41,6 +31,13 @@ def edit(record: RecordArg, editor: EditorOpt = None, out: OutOpt = None) -> Non
     disk while you edited (the desk, another reviewer), nothing is written and your text is kept
     in a file whose path is printed.
     """
+    from rich.console import Console
+
+    from panel.editorial import editing, saving
+    from panel.editorial.validate import valid_record
+    from panel.generation.session import Session
+    from panel.records.store import file_version
+
     version = file_version(record)  # read before the record: a change in between is a conflict
     current = valid_record(record)
     if current.status == "published":
@@ -81,6 +78,11 @@ def validate(
     warnings. Derived values (counts, percentages, decision) are recomputed from the reviews,
     and any the file gets wrong are noted. Exit 0 when every file is valid, 2 otherwise.
     """
+    from rich.console import Console
+
+    from panel.editorial.validate import validate_file
+    from panel.inputs.personas import load_personas
+
     bad = 0
     console = Console(highlight=False, soft_wrap=True)
     personas = load_personas()
@@ -101,6 +103,12 @@ def validate(
 @editorial.command()
 def diff(record: RecordArg) -> None:
     """Show what reviewers changed relative to the model's draft, per persona."""
+    from rich.console import Console
+
+    from panel.cli import terminal
+    from panel.editorial.validate import valid_record
+    from panel.inputs.personas import load_personas
+
     current = valid_record(record)
     names = {p.id: p.name for p in load_personas()}
     Console(highlight=False).print(terminal.diff_view(current, names))
@@ -128,6 +136,12 @@ def publish(
     (refusals with --require-checked). Published records never change: publishing after an edit
     makes a new revision and keeps the old one in outputs/published/revisions/.
     """
+    from rich.console import Console
+
+    from panel.cli import terminal
+    from panel.editorial import editing, publishing, render
+    from panel.generation.session import Session
+
     session = Session.open(out=out)
     names = session.persona_names
     result = publishing.publish(
@@ -173,6 +187,12 @@ def render_cmd(
     ] = False,
 ) -> None:
     """Render a comparison (or one panel) as a page: Markdown for GitHub, or one self-contained HTML file."""
+    from panel.cli import terminal
+    from panel.core.files import atomic_write
+    from panel.editorial import render
+    from panel.editorial.validate import valid_record
+    from panel.inputs.personas import load_personas
+
     if fmt not in ("md", "html"):
         raise PanelError(f"unknown format {fmt!r}", where="--format", hint="use md or html")
     names = {p.id: p.name for p in load_personas()}
@@ -198,6 +218,14 @@ def stats(
     Warns about a rubber-stamp panel, redundant voices and alike paragraphs. The first run over
     a folder builds `outputs/.index.sqlite3`; later runs read only the files that changed.
     """
+    from rich.console import Console
+
+    from panel.cli import terminal
+    from panel.core.files import atomic_write
+    from panel.inputs.personas import load_personas
+    from panel.stats import compute as panel_stats
+    from panel.stats import report as stats_report
+
     if not folder.is_dir():
         raise InputError(
             "not a folder", where=folder, hint="give the outputs folder, e.g. `panel stats outputs`"

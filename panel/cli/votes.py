@@ -7,12 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from panel.cli import terminal
 from panel.cli.options import EditorOpt, OutOpt
-from panel.editorial import editing, votes
-from panel.records.store import Outputs, outputs_root
 
 votes_app = typer.Typer(help="Community votes: readers' ship/skip counts beside the panel's verdict.")
 
@@ -47,6 +43,12 @@ def import_votes(
     import (exit 2) and nothing is written. Comparisons edited by hand outside panel are left
     alone. Votes show on rendered pages and never change the panel's decision.
     """
+    from rich.console import Console
+
+    from panel.cli import terminal
+    from panel.editorial import editing, votes
+    from panel.records.store import Outputs, outputs_root
+
     tallies = votes.read_votes(file)
     outcomes, missing = votes.import_votes(
         tallies, Outputs(outputs_root(out)), editing.editor_name(editor), comparison

@@ -80,9 +80,10 @@ def personas_in_effect() -> list[Persona]:
 # The code that decides what the index keeps of a record: grounding (the claim rules, however
 # they are split into modules, the material, the quality flags), the similarity, the record
 # models and this analysis. A change to any of them means every file is read again.
-ANALYSIS_CODE = ("claim*.py", "grounding.py", "material.py", "quality.py", "similarity.py", "records.py")
-ANALYSIS_CODE += ("index_facts.py",)
-_PACKAGE = Path(__file__).parent
+ANALYSIS_CODE = ("grounding/*.py", "records/*.py", "index/facts.py")
+"""The code that decides what the index keeps of a record (claims, flags, similarity, the record
+types), as globs under the panel package: a change to any of it re-analyses every record."""
+PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def grounding_key(personas: Sequence[Persona]) -> str:
@@ -90,17 +91,21 @@ def grounding_key(personas: Sequence[Persona]) -> str:
     personas in effect (ids and worked examples) and ANALYSIS_CODE."""
     h = hashlib.sha256(SCHEMA_VERSION.encode())
     h.update(json.dumps([[p.id, ground.examples_of([p]).get(p.id)] for p in personas]).encode())
-    h.update(_code_digest())
+    h.update(code_digest(PACKAGE))
     return h.hexdigest()
 
 
+def analysis_files(package: Path) -> list[Path]:
+    return sorted({f for pattern in ANALYSIS_CODE for f in package.glob(pattern)})
+
+
 @functools.cache
-def _code_digest() -> bytes:
+def code_digest(package: Path) -> bytes:
     """ANALYSIS_CODE as this process loaded it: read once, not on every sync (the desk syncs
     every few seconds while its queue is open)."""
     h = hashlib.sha256()
-    for path in sorted({f for pattern in ANALYSIS_CODE for f in _PACKAGE.glob(pattern)}):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in analysis_files(package):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return h.digest()
 
 

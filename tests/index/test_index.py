@@ -393,3 +393,20 @@ def test_a_big_sync_reads_files_in_worker_processes(outputs: Path, monkeypatch: 
         assert index.sync().added == 15
         assert index.query(limit=500).rows == alone
     assert started == [(2,)]
+
+
+def test_editing_a_grounding_rule_triggers_re_analysis(tmp_path: Path) -> None:
+    """ANALYSIS_CODE names the code by path; a layout change that left it matching nothing would
+    silently stop re-analysing records after a rule changed."""
+    package = index_sync.PACKAGE
+    covered = {p.relative_to(package).as_posix() for p in index_sync.analysis_files(package)}
+    assert {"grounding/judge.py", "grounding/rules.py", "records/claims.py", "index/facts.py"} <= covered
+    copy = tmp_path / "panel"
+    for rel in covered:
+        (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+        (copy / rel).write_bytes((package / rel).read_bytes())
+    before = index_sync.code_digest(copy)
+    rule = copy / "grounding" / "judge.py"
+    rule.write_text(rule.read_text() + "\n# a changed rule\n")
+    index_sync.code_digest.cache_clear()
+    assert index_sync.code_digest(copy) != before
