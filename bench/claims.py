@@ -65,6 +65,10 @@ TARGETS = {
     "supported precision": 0.9,
 }
 MEDIAN_MS = 5.0
+# A tool whose sources hold whole pages (a README, a pricing page, a changelog), as intake gathers
+# them, rather than a blurb: there a claim is contradicted only by the same subject, and a false
+# contradiction (a claim the labels do not call contradicted) is a target miss.
+RICH_CHARS = 3000
 TITLES = {
     "dev": "cases the rules were tuned on",
     "holdout": "held out from tuning; run blind once, see tests/data/claims/README.md",
@@ -96,6 +100,10 @@ class Case:
     @property
     def opinion_only(self) -> bool:
         return not self.claims
+
+    @property
+    def rich(self) -> bool:
+        return sum(len(s.text) for s in self.tool.sources) >= RICH_CHARS
 
 
 def _fail(path: Path, where: str, problem: str) -> InputError:
@@ -257,11 +265,29 @@ def opinion_contradictions(outcomes: list[Outcome]) -> list[tuple[Case, Claim]]:
     ]
 
 
+def false_contradictions(outcomes: list[Outcome]) -> list[tuple[Case, Expected | None, Claim]]:
+    """Claims predicted contradicted on rich material that the labels do not call contradicted
+    (with the label, or None for a claim the labels do not list)."""
+    out: list[tuple[Case, Expected | None, Claim]] = []
+    for o in outcomes:
+        if o.case.rich:
+            out += [(o.case, e, c) for e, c in o.pairs if c.status == "contradicted" != e.status]
+            out += [(o.case, None, c) for c in o.spurious if c.status == "contradicted"]
+    return out
+
+
+def rich_contradicted_recall(outcomes: list[Outcome]) -> float | None:
+    rich = [o for o in outcomes if o.case.rich]
+    return tallies(rich, "status").get("contradicted", Tally()).recall
+
+
 def missed_targets(outcomes: list[Outcome]) -> list[str]:
     figures = target_figures(outcomes)
     missed = [name for name, goal in TARGETS.items() if figures[name] is not None and figures[name] < goal]
     if opinion_contradictions(outcomes):
         missed.append("opinion-only paragraphs without contradicted claims")
+    if false_contradictions(outcomes):
+        missed.append("no false contradictions on rich material")
     return missed
 
 
@@ -347,12 +373,25 @@ def report(title: str, outcomes: list[Outcome], all_errors: bool) -> list[str]:
         f"target opinion-only paragraphs  {clean}/{opinion} without contradicted claims  "
         f"{'ok' if not bad else 'MISSED'}"
     )
+    rich = [o for o in outcomes if o.case.rich]
+    false = false_contradictions(outcomes)
+    rich_claims = sum(1 for o in rich for c in o.predicted if c.kind in RULE_KINDS)
+    print(
+        f"target false contradictions on rich material  {len(false)} of {rich_claims} claims in "
+        f"{len(rich)} cases (= 0)  {'ok' if not false else 'MISSED'}"
+    )
+    recall = _pct(rich_contradicted_recall(outcomes))
+    print(f"       contradicted recall on rich material {recall} (information)")
     missed = missed_targets(outcomes)
     for name in missed:
         print(f"\n-- why {name} is missed:")
         if name.startswith("opinion"):
             for case, c in bad:
                 print(f"  {case.name}: {_describe(None, c)}")
+            continue
+        if name.startswith("no false"):
+            for case, e, c in false:
+                print(f"  {case.name}: {_describe(e, c)}")
             continue
         for case, why in problems(outcomes, name):
             print(f"  {case}: {why}")

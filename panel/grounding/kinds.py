@@ -8,7 +8,7 @@ review against the material is claims.py.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from license_expression import ExpressionError, Licensing, get_license_index, get_spdx_licensing
@@ -29,12 +29,15 @@ from panel.grounding.spans import (
 # --- licenses ----------------------------------------------------------------------------------
 
 _LICENSE = re.compile(
-    r"(?P<gpl>\b(?:A|L)?GPL(?:[- ]?v?\d(?:\.\d)?)?(?:[- ](?:only|or[- ]later))?\+?(?![\w]))"
+    r"(?P<gpl>\b(?:Affero\s+|A|L)?GPL(?:[- ]?v?\d(?:\.\d)?)?(?:[- ](?:only|or[- ]later))?\+?(?![\w]))"
+    r"|(?P<fsl>\bFSL(?:-1\.[01])?(?:-(?:MIT|Apache-2\.0|ALv2))?(?![\w.-])"
+    r"|\bFunctional\s+Source\s+License(?:,?\s+(?:v|version\s+)?1\.[01])?(?:,?\s+(?:MIT|Apache\s+2\.0)\s+Future\s+License)?)"
     r"|(?P<apache>\bApache(?:[- ]License)?(?:,?[- ]?(?:v|version\s)?2(?:\.0)?)?(?![\w]|\.\d))"
     r"|(?P<mit>\bMIT\b)"
     r"|(?P<bsd>\bBSD(?:[- ]?[0-4][- ]?[Cc]lause)?(?![\w]))"
     r"|(?P<mpl>\bMPL(?:[- ]?v?[12](?:\.[01])?)?(?![\w]|\.\d)|\bMozilla\s+Public\s+License(?:\s+v?2(?:\.0)?)?)"
-    r"|(?P<busl>\bBUSL(?:-1\.1)?\b|\bBSL[- ]?1\.1\b|\bBusiness\s+Source\s+License(?:\s+v?1\.1)?)"
+    r"|(?P<busl>\bBUSL(?:-1\.1)?\b|\bBSL[- ]?1\.1\b"
+    r"|\bBusiness\s+Source\s+License(?:,?\s+(?:v|version\s+)?1\.1)?)"
     r"|(?P<sspl>\bSSPL(?:[- ]?v?1(?:\.0)?)?\b|\bServer\s+Side\s+Public\s+License)"
     r"|(?P<elastic>\bElastic\s+License(?:\s+v?2(?:\.0)?)?|\bELv2\b)"
     r"|(?P<epl>\bEPL(?:[- ]?v?[12]\.0)?\b|\bEclipse\s+Public\s+License)"
@@ -50,10 +53,11 @@ _LICENSE = re.compile(
 _LICENSE_HINTS = (
     "gpl", "apache", "mit", "bsd", "mpl", "mozilla", "busl", "bsl", "business source", "sspl", "server side",
     "elastic lic", "elv2", "epl", "eclipse pub", "isc", "unlicense", "open source", "open-source",
-    "closed", "proprietary", "source-available", "source available", "licen",
+    "closed", "proprietary", "source-available", "source available", "licen", "fsl", "functional source",
 )  # fmt: skip
 _CANONICAL_CASE = re.compile(
-    r"GPL|AGPL|LGPL|Apache|MIT|BSD|MPL|Mozilla|BUSL|BSL|Business|SSPL|Server|Elastic|ELv2|EPL|Eclipse|ISC|Unlicense"
+    r"GPL|AGPL|LGPL|Affero|FSL|Functional|Apache|MIT|BSD|MPL|Mozilla|BUSL|BSL|Business|SSPL|Server|Elastic|ELv2|EPL|"
+    r"Eclipse|ISC|Unlicense"
 )
 # scancode categories of the license index: these are open source; the rest are not
 OPEN_CATEGORIES = frozenset({"Permissive", "Copyleft", "Copyleft Limited", "Public Domain"})
@@ -68,6 +72,9 @@ class License:
     key: str | None  # the SPDX key where the version is known: GPL-3.0-only, BSD-3-Clause
     is_open: bool | None  # from the license index category
     negated: bool
+    component: frozenset[str] = frozenset()  # the parts it is said of (server, client, sdk ...); empty: all
+    future: bool = False  # a license it changes to later: 'converts to Apache 2.0 after four years'
+    applied: bool = False  # said to be the license of something ('licensed under', 'is MIT', a title)
 
 
 @lru_cache(maxsize=1)
@@ -83,7 +90,7 @@ def _license_index() -> tuple[Licensing, dict[str, str]]:
 
 _FAMILY_OPEN = {"GPL": True, "AGPL": True, "LGPL": True, "Apache": True, "MIT": True, "BSD": True,
                 "MPL": True, "EPL": True, "ISC": True, "Unlicense": True, "BUSL": False, "SSPL": False,
-                "Elastic": False}  # fmt: skip
+                "Elastic": False, "FSL": False}  # fmt: skip
 
 
 def _spdx(group: str, raw: str) -> tuple[str, str | None]:
@@ -91,6 +98,7 @@ def _spdx(group: str, raw: str) -> tuple[str, str | None]:
     version = re.search(r"(\d(?:\.\d)?)", raw)
     ver = version.group(1) if version else None
     if group == "gpl":
+        raw = re.sub(r"(?i)affero\s+", "A", raw)  # 'the Affero GPL' is the AGPL
         family = raw[: raw.upper().index("GPL") + 3].upper()
         if ver is None:
             return family, None
@@ -108,6 +116,9 @@ def _spdx(group: str, raw: str) -> tuple[str, str | None]:
         return "MPL", f"MPL-{ver if '.' in ver else ver + '.0'}" if ver else None
     elif group == "busl":
         return "BUSL", "BUSL-1.1"
+    elif group == "fsl":
+        then = "ALv2" if re.search(r"(?i)apache|alv2", raw) else "MIT" if "MIT" in raw else None
+        return "FSL", f"FSL-1.1-{then}" if then else None  # the license it converts to
     elif group == "sspl":
         return "SSPL", "SSPL-1.0"
     elif group == "elastic":
@@ -125,8 +136,108 @@ def _spdx(group: str, raw: str) -> tuple[str, str | None]:
         return family, None
 
 
+# The parts of a product a license can be said of, by stem: 'the client libraries are MIT' says
+# nothing of the server. A license said of none of them is said of the whole tool.
+_COMPONENT_WORDS = {
+    "server": "server servers daemon", "client": "client clients", "sdk": "sdk sdks", "cli": "cli",
+    "agent": "agent agents", "core": "core", "library": "library libraries lib libs",
+    "plugin": "plugin plugins plug-in plug-ins", "extension": "extension extensions",
+    "module": "module modules", "enterprise": "enterprise ee", "community": "community ce",
+    "console": "console dashboard ui frontend", "runtime": "runtime", "engine": "engine",
+    "operator": "operator operators", "app": "app apps", "docs": "docs documentation",
+    "example": "example examples", "integration": "integration integrations",
+    "driver": "driver drivers", "connector": "connector connectors",
+    "theme": "theme themes template templates",
+    "asset": "asset assets logo logos", "binary": "binary binaries", "model": "model models weights",
+}  # fmt: skip
+COMPONENTS = {stem(w): part for part, words in _COMPONENT_WORDS.items() for w in words.split()}
+# The parts that stand for the product itself: a claim about 'it' is about these.
+MAIN_COMPONENTS = frozenset({"server", "core", "engine", "runtime", "binary", "cli"})
+_PRONOUN = re.compile(r"\b(?:they|it|them|these|those|each|both)\b", re.I)
+_FUTURE_LICENSE = re.compile(
+    r"\b(?:becomes?|becoming|converts?|converted|converting|turns?\s+into|switch(?:es)?\s+to|"
+    r"change\s+(?:date|licen[cs]e)|future\s+licen[cs]e|will\s+(?:be|become|convert|switch|move)|anniversary|"
+    r"effective\s+on|on\s+or\s+after|after\s+(?:\w+\s+){0,2}(?:years?|months?)|(?:years?|months?)\s+after)\b",
+    re.I,
+)
+_FROM_THEN = re.compile(
+    r"\s*(?:on\s+or\s+after|(?:\w+\s+)?(?:years?|months?)\s+after|after\s+(?:\w+\s+){0,2}(?:years?|months?|date))\b",
+    re.I,
+)
+_QUALIFIES_BACK = re.compile(
+    r"(?:\bwhich|\bthat|:)\s*$", re.I
+)  # '..., which is open source', 'Change License: MPL'
+_LATER = re.compile(
+    r"\s*(?:only\s+)?(?:after|once|from|starting)\b[^.;]{0,30}?\b(?:years?|months?|anniversary|date)\b", re.I
+)
+
+
+def components(text: str) -> frozenset[str]:
+    """The parts of a product named in a stretch of text: 'the client libraries' -> {client, library}."""
+    stems = (stem(x) for x in re.findall(r"[A-Za-z][\w-]*", text))
+    return frozenset(COMPONENTS[w] for w in stems if w in COMPONENTS)
+
+
+def _future(text: str, layout: Layout, pos: int) -> bool:
+    """A license the tool changes to later: its sentence opens with the date ('On or after that
+    date, ...'), its clause says so ('converts to Apache 2.0'), the clause after it gives the delay
+    ('... only after four years'), or it qualifies the clause before ('becomes available under
+    Apache 2.0, which is open source'; 'Change License: MPL')."""
+    cs, ce = layout.clause_at(pos)
+    ss, _ = layout.sentence_at(pos)
+    if _FROM_THEN.match(text, ss):  # 'On or after that date, you may use it under the MIT license'
+        return True
+    if _QUALIFIES_BACK.search(text, max(ss, cs - 8), cs):
+        cs = layout.clause_at(max(ss, cs - 9))[0] if cs > ss else cs
+    # the clause, and the word after it: clauses break before 'after' ('four years | after ...')
+    return bool(_FUTURE_LICENSE.search(text, cs, min(len(text), ce + 7)) or _LATER.match(text, ce))
+
+
+_APPLIED_BEFORE = re.compile(
+    r"(?:\bunder|\bterms\s+of|\blicen[cs]e[ds]?:|\bidentifier:|\bis|\bare|\bwas)\s+(?:the\s+|an?\s+)?\[?$",
+    re.I,
+)
+_APPLIED_AFTER = re.compile(r"\]?[\s-]*licen[cs]ed\b", re.I)
+
+
+def _applied(text: str, layout: Layout, lic: License) -> bool:
+    """Said to be the license of something: 'licensed under the MIT license', 'The CLI is
+    Apache-2.0', 'MIT licensed', 'subject to the terms of the MPL', or a title ('MIT License',
+    'Business Source License 1.1'); not a license merely named ('a version of the Affero GPL')."""
+    ss, se = layout.sentence_at(lic.start)
+    if _APPLIED_BEFORE.search(text, max(ss, lic.start - 40), lic.start) or _APPLIED_AFTER.match(
+        text, lic.end
+    ):
+        return True
+    title = text[ss:se].strip()
+    return (
+        len(title.split()) <= 8
+        and len(text[ss : lic.start].split()) <= 3
+        and not title.endswith((".", "!", "?"))
+    )
+
+
+def _components_at(text: str, layout: Layout, found: list[License]) -> list[License]:
+    """Each mention with the parts it is said of: from the previous mention in its sentence (or
+    the sentence start) to the end of its clause. 'they' with no part named refers back to the
+    previous mention's parts."""
+    out: list[License] = []
+    for lic in found:
+        ss, _ = layout.sentence_at(lic.start)
+        _, ce = layout.clause_at(lic.start)
+        before = [x for x in out if ss <= x.start < lic.start]
+        lo = before[-1].end if before else ss
+        parts = components(text[lo : lic.start] + " " + text[lic.end : max(ce, lic.end)])
+        if not parts and before and _PRONOUN.search(text, lo, lic.start):
+            parts = before[-1].component
+        future = _future(text, layout, lic.start)
+        out.append(replace(lic, component=parts, future=future, applied=_applied(text, layout, lic)))
+    return out
+
+
 def licenses(text: str, layout: Layout) -> list[License]:
-    """Named licenses (normalised to SPDX with license-expression) and open/closed-source talk."""
+    """Named licenses (normalised to SPDX with license-expression) and open/closed-source talk,
+    each with the parts of the product it is said of and whether it is a later license."""
     _, categories = _license_index()
     out = []
     matches = [
@@ -151,7 +262,7 @@ def licenses(text: str, layout: Layout) -> list[License]:
         category = categories.get(key.lower()) if key else None
         is_open = category in OPEN_CATEGORIES if category else _FAMILY_OPEN.get(family)
         out.append(License(m.start(), m.end(), "spdx", family, key, is_open, negated))
-    return out
+    return _components_at(text, layout, out)
 
 
 # --- dates -------------------------------------------------------------------------------------
@@ -244,6 +355,8 @@ class Version:
     at_least: bool  # "3.10 or later", "13+"
     negated: bool
     future: bool  # "on the roadmap", "will ship"
+    topic: frozenset[str] = frozenset()  # what it brought, by stem: 'key rotation arrived in v1.4'
+    latest: bool = False  # said to be the current release: 'the latest release, 2.1'
 
 
 def _vnum(text: str) -> tuple[int, ...]:
@@ -259,11 +372,20 @@ def _counted_follows(text: str, pos: int) -> bool:
     return word.lower() not in STOPWORDS and (word.endswith("s") or bool(UNIT.match(text, pos)))
 
 
+_AFTER_VERSION = wordset(
+    "meant made brought broke took fixed dropped added shipped landed arrived introduced removed changed "
+    "adds brings ships introduces fixes drops removes changes requires needs supports"
+)
+
+
 def _unit_follows(text: str, pos: int) -> bool:
-    """A word other than a stop word follows: '2.5 seconds' is a figure, '3.0 this summer' and
-    '2.4 (November 2024)' are versions."""
+    """A word other than a stop word or a verb follows: '2.5 seconds' and '2.5 million' are
+    figures; '3.0 this summer', '1.4 meant' and '2.4 (November 2024)' are versions."""
     nxt = re.match(r"\s*([A-Za-z%]+)", text[pos:])
-    return bool(nxt) and nxt.group(1).lower() not in STOPWORDS and not text[pos:].startswith(" (")
+    if not nxt or text[pos:].startswith(" ("):
+        return False
+    word = nxt.group(1).lower()
+    return word not in STOPWORDS and word not in _AFTER_VERSION
 
 
 def versions(
@@ -289,9 +411,11 @@ def versions(
             found = [f for f in found if not overlaps(f[0], f[1], [(end, end + m.end())])]
             found.append((start, end + m.end(), name, m.group(1)))
     out = []
+    starts = sorted(f[0] for f in found)
     for start, end, subject, number in sorted(found):
         rng = _RANGE.match(text, end)
         cs, ce = layout.clause_at(start)
+        future = bool(_FUTURE.search(text, cs, ce))
         out.append(
             Version(
                 start,
@@ -299,11 +423,60 @@ def versions(
                 subject,
                 _vnum(number),
                 at_least=bool(rng),
-                negated=bool(NEGATION.search(text, cs, ce)),
-                future=bool(_FUTURE.search(text, cs, ce)),
+                negated=_version_negated(text, cs, ce, start),
+                future=future,
+                topic=_topic_at(text, layout, (start, end), subject, starts),
+                latest=not future and bool(_LATEST.search(text, cs, ce)),
             )
         )
     return out
+
+
+_LATEST = re.compile(r"\b(?:latest|current|newest|most\s+recent)\b", re.I)
+# Words about releasing, not about what was released: they say nothing of a version's topic.
+_RELEASE_WORDS = wordset(
+    "version versions release releases released releasing ship ships shipped shipping land lands landed "
+    "arrive arrives arrived add adds added introduce introduces introduced bring brings brought update "
+    "updates updated new latest current newest recent since v first stable public"
+)
+_VERB_NEGATION = re.compile(r"\b(?:not|never|cannot)\b|n't\b", re.I)
+
+
+def version_topic(text: str, subject: str | None = None) -> frozenset[str]:
+    """What a version is said to bring, by stem: 'Column-level lineage arrived in version 2.4' ->
+    {column, level, lineag}. Release verbs, months and the product's own name are not a topic."""
+    drop = {stem(w) for w in (_RELEASE_WORDS | frozenset(MONTHS) | wordset(subject or ""))}
+    words = context_words(text, exclude=_RELEASE_WORDS) - drop
+    return frozenset(w for w in words if w not in _MONTH_STEMS)
+
+
+def _topic_at(
+    text: str, layout: Layout, span: Span, subject: str | None, starts: list[int]
+) -> frozenset[str]:
+    """The topic of a version's clause; when that clause names none ('Version 2.3, released in
+    March 2025, added lineage'), the rest of its sentence up to another version."""
+    start, end = span
+    cs, ce = layout.clause_at(start)
+    topic = version_topic(text[cs:start] + " " + text[end:ce], subject)
+    if topic:
+        return topic
+    _, se = layout.sentence_at(start)
+    for s, e in (c for c in layout.clauses if c[0] >= ce):
+        if s >= se or any(s <= x < e for x in starts):
+            break
+        topic |= version_topic(text[s:e], subject)
+    return topic
+
+
+def _version_negated(text: str, cs: int, ce: int, start: int) -> bool:
+    """'No support for Python 3.8', 'Python 3.8 could not run it'; not 'needed no changes' after it."""
+    return bool(NEGATION.search(text, cs, start) or _VERB_NEGATION.search(text, start, ce))
+
+
+_MONTH_STEMS = frozenset(
+    stem(m)
+    for m in wordset("january february march april may june july august september october november december")
+)
 
 
 def version_near(
