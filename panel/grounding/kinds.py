@@ -16,6 +16,7 @@ from license_expression import ExpressionError, Licensing, get_license_index, ge
 from panel.grounding.figures import UNIT
 from panel.grounding.spans import (
     NEGATION,
+    SCALES,
     STOPWORDS,
     Layout,
     Span,
@@ -364,12 +365,14 @@ def _vnum(text: str) -> tuple[int, ...]:
 
 
 def _counted_follows(text: str, pos: int) -> bool:
-    """'Postgres 15 cluster' is a version; 'Postgres 15 tables' or '15 ms' is a figure."""
+    """'Postgres 15 cluster' is a version; 'Postgres 15 tables', '15 ms' or '10 million rows' is a
+    figure."""
     nxt = re.match(r"\s*([A-Za-z%]+)", text[pos:])
     if not nxt:
         return False
     word = nxt.group(1)
-    return word.lower() not in STOPWORDS and (word.endswith("s") or bool(UNIT.match(text, pos)))
+    scaled = word.lower() in SCALES
+    return scaled or (word.lower() not in STOPWORDS and (word.endswith("s") or bool(UNIT.match(text, pos))))
 
 
 _AFTER_VERSION = wordset(
