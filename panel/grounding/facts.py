@@ -106,12 +106,12 @@ def _heading_plans(heading: str) -> frozenset[str]:
     return plans(heading)
 
 
-def _cell(text: str, pos: int, header: tuple[str, ...]) -> str:
+def _cell(text: str, pos: int, header: tuple[str, ...]) -> tuple[str, str]:
     """A table cell's column header and the row's first cell: what a price or figure in the cell
     is about ('| Price per seat per month | $19 | $45 |' under '| | Starter | Growth |')."""
     column = text.count("|", 0, pos) - (1 if text.lstrip().startswith("|") else 0)
     label = text.strip().strip("|").split("|")[0]
-    return f"{header[column] if 0 <= column < len(header) else ''} {label}"
+    return (header[column] if 0 <= column < len(header) else ""), label
 
 
 @dataclass
@@ -138,15 +138,18 @@ class _Sentence:
         self.parts = frozenset().union(*(components(h) for h in place.headings))
 
     def cell(self, pos: int) -> str:
-        return _cell(self.text, pos, self.place.header) if self.place.header else ""
+        return " ".join(_cell(self.text, pos, self.place.header)) if self.place.header else ""
 
     def plans_at(self, start: int, before: list[Money]) -> frozenset[str]:
         """The plan or edition named by a price's clause, else by its sentence since the previous
-        price; its table column; and the headings above it ('## Team')."""
+        price; by its table column, whose header is the plan's name ('| | Solo | Studio |'); and
+        by the headings above it ('## Team')."""
         cs, ce = self.layout.clause_at(start)
         back = max([0, *(m.end for m in before if m.end <= start)])
         named = plans(self.text[cs:ce]) or plans(self.text[back:ce])
-        return named | plans(self.cell(start)) | self.plans
+        column = _cell(self.text, start, self.place.header)[0] if self.place.header else ""
+        titled = {w.lower() for w in re.findall(r"[A-Z][\w-]*", column)}
+        return named | plans(column) | frozenset(titled) | self.plans
 
     def price(self, m: Money, money: list[Money]) -> PriceFact:
         cell = self.cell(m.start)

@@ -193,7 +193,7 @@ def test_a_named_feature_in_prose_dates_its_release():
 @pytest.mark.parametrize(
     ("review", "status"),
     [
-        ("It answers queries 40% faster than Loki.", "unsupported"),  # never measured against Loki
+        ("It used 40% less disk than Loki.", "unsupported"),  # never measured against Loki
         ("It used 50% less disk than Elasticsearch.", "contradicted"),  # the same measurement
         ("It used 60% less disk than Elasticsearch.", "supported"),
         (
@@ -257,7 +257,10 @@ def test_a_license_named_inside_a_license_text_is_not_the_products():
 def test_the_functional_source_license_and_what_it_becomes():
     tool = Tool(
         name="Branchly",
-        description="Branchly is released under the FSL-1.1-MIT license. It becomes MIT after 2 years.",
+        description=(
+            "Branchly is released under the FSL-1.1-MIT license. It becomes MIT after 2 years. "
+            "In short, MIT with a two-year non-compete."
+        ),
     )
     assert (
         claim_in("It is released under the Functional Source License.", tool, "license").status == "supported"
