@@ -97,15 +97,20 @@ class _Scanner:
     def read(self, text: str) -> JsonScan:
         for i, ch in enumerate(text):
             if self.state not in _INSIDE_TOKEN and ch in _JSON_WHITESPACE:
-                self.whitespace += 1
-                self.trailing += 1
+                self.between_tokens()
                 continue
+            self.trailing = 0
             stop = self.step(ch, i)
             if stop is not None:
                 return stop
         number_done = self.state == "number" and not self.stack and _number_complete(self.number)
         complete = self.state == "done" or number_done
         return JsonScan(True, complete, self.state == "string", len(text), self.whitespace, self.trailing)
+
+    def between_tokens(self) -> None:
+        """Count a whitespace character outside any token."""
+        self.whitespace += 1
+        self.trailing += 1
 
     def step(self, ch: str, i: int) -> JsonScan | None:
         return _STATES[self.state](self, ch, i)
@@ -117,7 +122,6 @@ class _Scanner:
         self.state = "done" if not self.stack else "after"
 
     def string(self, ch: str, i: int) -> JsonScan | None:
-        self.trailing = 0
         if self.escape == 1:
             if ch not in _ESCAPES:
                 return self.fail(i, in_string=True)
@@ -143,8 +147,7 @@ class _Scanner:
             return self.fail(i)
         self.finish_value()  # and read `ch` again in that state
         if ch in _JSON_WHITESPACE:
-            self.whitespace += 1
-            self.trailing += 1
+            self.between_tokens()
             return None
         return self.step(ch, i)
 
@@ -157,7 +160,6 @@ class _Scanner:
         return None
 
     def value(self, ch: str, i: int) -> JsonScan | None:
-        self.trailing = 0
         if self.state == "value-or-close" and ch == "]":
             self.stack.pop()
             self.finish_value()
@@ -175,7 +177,6 @@ class _Scanner:
         return None
 
     def key(self, ch: str, i: int) -> JsonScan | None:
-        self.trailing = 0
         if ch == '"':
             self.state, self.string_is_key = "string", True
         elif self.state == "key-or-close" and ch == "}":
@@ -186,14 +187,12 @@ class _Scanner:
         return None
 
     def colon(self, ch: str, i: int) -> JsonScan | None:
-        self.trailing = 0
         if ch != ":":
             return self.fail(i)
         self.state = "value"
         return None
 
     def after(self, ch: str, i: int) -> JsonScan | None:
-        self.trailing = 0
         opened = self.stack[-1]
         if ch == ",":
             self.state = "key" if opened == "{" else "value"
