@@ -12,7 +12,7 @@ from panel.grounding.figures import Figure, figures
 from panel.grounding.kinds import Date, License, Version, dates, licenses, version_near, versions
 from panel.grounding.names import find_names, normalise
 from panel.grounding.prices import Money, clause_context, free_statements, prices
-from panel.grounding.spans import Layout, Sentence
+from panel.grounding.spans import Layout, Sentence, spans_of
 
 
 @dataclass(frozen=True)
@@ -78,16 +78,16 @@ def extract_facts(tool: str, sentences: tuple[Sentence, ...]) -> Facts:
             known.add(text.casefold())
             continue
         if sentence.source == "pricing.entry":
-            free, lics = _entry_facts(i, text.lower())
+            free, entry_lics = _entry_facts(i, text.lower())
             free_facts += free
-            lic_facts += lics
+            lic_facts += entry_lics
             continue
         layout = Layout.of(text, [(0, len(text))])
         lics = licenses(text, layout)
         money = prices(text)
         frees = free_statements(text, layout)
         found_dates = dates(text, layout)
-        taken = [(x.start, x.end) for x in [*lics, *money, *found_dates]]
+        taken = spans_of(lics, money, found_dates)
         if sentence.source == "category":
             continue
         found_names = find_names(text, layout, strict_starts=False, skip=taken)
