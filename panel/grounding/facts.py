@@ -29,7 +29,7 @@ from panel.grounding.kinds import (
 )
 from panel.grounding.names import find_names, normalise
 from panel.grounding.prices import PERSON_UNITS, Free, Money, clause_context, free_statements, plans, prices
-from panel.grounding.spans import Layout, Sentence, Span, context_words
+from panel.grounding.spans import Layout, Sentence, context_words, spans_of
 
 
 @dataclass(frozen=True)
@@ -181,8 +181,7 @@ def _read(found: _Found, s: _Sentence, seen: dict[str, int]) -> None:
     money = prices(text)
     frees = free_statements(text, layout)
     found_dates = dates(text, layout)
-    taken: list[Span] = [(x.start, x.end) for x in lics] + [(x.start, x.end) for x in money]
-    taken += [(x.start, x.end) for x in found_dates]
+    taken = spans_of(lics, money, found_dates)
     found_names = find_names(text, layout, strict_starts=False, skip=taken)
     strict = find_names(text, layout, strict_starts=True, skip=taken)
     vers = versions(text, layout, [(n.start, n.end, n.text) for n in found_names], taken)

@@ -124,7 +124,8 @@ def _head_noun(text: str, pos: int) -> tuple[int, str] | None:
     """The counted noun after a number: '10,000 monitored emails' -> emails, 'two payments
     engineers' -> engineers. Up to three words, stopping at stop words and punctuation."""
     words = list(re.finditer(r"\s+([a-z][a-z-]*)", text[pos : pos + 60]))
-    chain, head = [], None
+    chain: list[re.Match[str]] = []
+    head: re.Match[str] | None = None
     for w in words[:3]:
         if w.start() != (chain[-1].end() if chain else 0):
             break

@@ -308,6 +308,7 @@ def dates(text: str, layout: Layout) -> list[Date]:
     """Years and dates stated as fact ('since 2019', 'March 2025'); forecasts ('by 2028') skipped."""
     out = []
     for m in _DATE.finditer(text):
+        month: int | None
         if m.group("iso"):
             year, month = int(m.group("iy")), int(m.group("im"))
         else:
@@ -405,14 +406,14 @@ def versions(
             (m.start(), m.end(), None, m.group("n1") or m.group("n2") or m.group("n3") or m.group("n4"))
         )
     for start, end, name in names:
-        m = re.match(r"\s+v?(\d+(?:\.\d+){0,2})(?![\w%]|[.,]\d)", text[end:])
+        after = re.match(r"\s+v?(\d+(?:\.\d+){0,2})(?![\w%]|[.,]\d)", text[end:])
         if (
-            m
-            and not overlaps(end, end + m.end(), taken)
-            and ("." in m.group(1) or not _counted_follows(text, end + m.end()))
+            after
+            and not overlaps(end, end + after.end(), taken)
+            and ("." in after.group(1) or not _counted_follows(text, end + after.end()))
         ):
-            found = [f for f in found if not overlaps(f[0], f[1], [(end, end + m.end())])]
-            found.append((start, end + m.end(), name, m.group(1)))
+            found = [f for f in found if not overlaps(f[0], f[1], [(end, end + after.end())])]
+            found.append((start, end + after.end(), name, after.group(1)))
     out = []
     starts = sorted(f[0] for f in found)
     for start, end, subject, number in sorted(found):

@@ -32,7 +32,7 @@ from panel.grounding.kinds import License, Version, dates, licenses, version_nea
 from panel.grounding.material import Material
 from panel.grounding.names import Name, find_names, normalise
 from panel.grounding.prices import Free, Money, clause_context, free_statements, plans, prices
-from panel.grounding.spans import Layout, Number, Span, numbers
+from panel.grounding.spans import Layout, Number, Span, numbers, spans_of
 from panel.records import MAX_CLAIM_CHARS, Claim, ClaimKind, ClaimStatus, Evidence
 
 NAME_MATCH = 90  # rapidfuzz ratio at which two spellings are the same name
@@ -276,8 +276,7 @@ def rules_claims(review: str, material: Material) -> list[Claim]:
     r.money_spans = [(m.start, m.end) for m in money]
     frees = [x for x in free_statements(text, layout) if not _inside(x.start, code)]
     found_dates = [x for x in dates(text, layout) if not _inside(x.start, code)]
-    taken = code + [(x.start, x.end) for x in lics] + [(x.start, x.end) for x in money]
-    taken += [(x.start, x.end) for x in found_dates]
+    taken = code + spans_of(lics, money, found_dates)
     names = r.names(skip=taken)
     spans = [(n.start, n.end, n.text) for n, _ in names]
     vers = [r.with_subject(v) for v in versions(text, layout, spans, taken)]

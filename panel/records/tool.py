@@ -19,13 +19,15 @@ from panel.records.base import (
     MAX_TAGLINE,
     MAX_URL,
     Record,
-    text_field,
+    text_limits,
 )
 
 
 class Pricing(Record):
-    entry: text_field(40) = Field(default="", description="free, freemium, paid, open-source, ...")
-    detail: text_field(MAX_PRICING_DETAIL) = ""
+    entry: Annotated[str, text_limits(40)] = Field(
+        default="", description="free, freemium, paid, open-source, ..."
+    )
+    detail: Annotated[str, text_limits(MAX_PRICING_DETAIL)] = ""
 
     @field_validator("entry")
     @classmethod
@@ -43,7 +45,7 @@ def _http_url(value: str) -> str:
     return value
 
 
-Url = Annotated[text_field(MAX_URL), AfterValidator(_http_url)]
+Url = Annotated[str, text_limits(MAX_URL), AfterValidator(_http_url)]
 
 
 class Source(Record):
@@ -53,9 +55,9 @@ class Source(Record):
     folder only) and keeps the path for display. In a record, `text` is always there.
     """
 
-    title: text_field(MAX_SOURCE_TITLE, required=True)
-    text: text_field(MAX_SOURCE_CHARS) = ""
-    path: text_field(500) = Field(
+    title: Annotated[str, text_limits(MAX_SOURCE_TITLE, required=True)]
+    text: Annotated[str, text_limits(MAX_SOURCE_CHARS)] = ""
+    path: Annotated[str, text_limits(500)] = Field(
         default="", description="The file the text was read from, beside the tool file."
     )
     url: Url = Field(default="", description="Kept for display; never fetched.")
@@ -72,10 +74,10 @@ class Source(Record):
 class Tool(Record):
     """One newly launched tool, as its vendor describes it. Every field is untrusted text."""
 
-    name: text_field(MAX_NAME, required=True)
-    description: text_field(MAX_DESCRIPTION, required=True)
-    tagline: text_field(MAX_TAGLINE) = Field(default="", description='The "best for" line.')
-    category: text_field(MAX_CATEGORY) = ""
+    name: Annotated[str, text_limits(MAX_NAME, required=True)]
+    description: Annotated[str, text_limits(MAX_DESCRIPTION, required=True)]
+    tagline: Annotated[str, text_limits(MAX_TAGLINE)] = Field(default="", description='The "best for" line.')
+    category: Annotated[str, text_limits(MAX_CATEGORY)] = ""
     pricing: Pricing = Field(default_factory=Pricing)
     url: Url = ""
     sources: Annotated[list[Source], Field(max_length=MAX_SOURCES)] = Field(
