@@ -16,17 +16,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from panel.grounding.figures import Figure, figures
-from panel.grounding.kinds import (
-    Date,
-    License,
-    Version,
-    components,
-    dates,
-    licenses,
-    version_near,
-    version_topic,
-    versions,
-)
+from panel.grounding.kinds import Date, Version, dates, version_near, version_topic, versions
+from panel.grounding.licenses import License, components, licenses
 from panel.grounding.names import find_names, normalise
 from panel.grounding.prices import PERSON_UNITS, Free, Money, clause_context, free_statements, plans, prices
 from panel.grounding.spans import Layout, Sentence, context_words, spans_of

@@ -1,10 +1,13 @@
 """How one specific stands against the material's facts: supported, contradicted or unsupported,
 and the material sentence it rests on or conflicts with.
 
-The issue's rule, kind by kind: a specific that matches the material is supported; one that
-matches nothing is contradicted when the material states something of the same kind (a price,
-a license, a figure of the same quantity about the same thing, a date of the same event, a
-version of the same product) and unsupported when it states nothing.
+The rule, kind by kind: a specific that matches the material is supported; one that matches
+nothing is contradicted only when the material gives a different value for the same subject (a
+price of the same plan or edition in the same unit, a version of the same release, a figure of
+the same thing measured against the same thing, a license of the same product or part at the
+same time, a date of the same event), and unsupported otherwise: rich material states many
+prices, versions and percentages, and one about something else refutes nothing (issue 15,
+section 5). Negation still counts.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from decimal import Decimal
 
 from panel.grounding.facts import Facts, FreeFact, PriceFact
 from panel.grounding.figures import Figure
-from panel.grounding.kinds import MAIN_COMPONENTS, Date, License, Version
+from panel.grounding.kinds import Date, Version
+from panel.grounding.licenses import MAIN_COMPONENTS, License
 from panel.grounding.names import normalise
 from panel.grounding.prices import Free, Money
 from panel.grounding.spans import Number, Span

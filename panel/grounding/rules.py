@@ -2,10 +2,9 @@
 versions, names), each checked against the material's facts. Deterministic and model-free; fast
 enough to run on every save (see bench/claims.py).
 
-Statuses follow the issue: supported when the material says so, contradicted when it says
-something else of the same kind (a price when it states prices, a license when it states one, a
-figure of the same quantity), unsupported when it says nothing. Feature claims ("supports SSO")
-are left to the model pass, which grounding.merge_claims adds.
+Statuses: supported when the material says so, contradicted when it gives a different value for
+the same subject (judge.py says what that is, kind by kind), unsupported otherwise. Feature
+claims ("supports SSO") are left to the model pass, which grounding.merge_claims adds.
 """
 
 from __future__ import annotations
@@ -28,7 +27,8 @@ from panel.grounding.judge import (
     money_verdict,
     version_verdict,
 )
-from panel.grounding.kinds import License, Version, dates, licenses, version_near, versions
+from panel.grounding.kinds import Version, dates, version_near, versions
+from panel.grounding.licenses import License, licenses
 from panel.grounding.material import Material
 from panel.grounding.names import Name, find_names, normalise
 from panel.grounding.prices import Free, Money, clause_context, free_statements, plans, prices

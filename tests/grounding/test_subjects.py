@@ -95,6 +95,14 @@ def claim_in(review: str, tool: Tool, kind: str) -> Claim:
     return found[0]
 
 
+def assert_claim(review: str, kind: str, status: str, evidence: str | None) -> None:
+    """The one claim of `kind` in the review, checked against Gullwing's material."""
+    c = claim_in(review, GULLWING, kind)
+    assert c.status == status, c
+    if evidence:
+        assert evidence in c.evidence.sentence
+
+
 # --- prices: the same plan or edition, in the same unit --------------------------------------------
 
 
@@ -110,10 +118,7 @@ def claim_in(review: str, tool: Tool, kind: str) -> Claim:
     ],
 )
 def test_a_price_is_refuted_only_by_the_same_plan(review, status, evidence):
-    c = claim_in(review, GULLWING, "price")
-    assert c.status == status, c
-    if evidence:
-        assert evidence in c.evidence.sentence
+    assert_claim(review, "price", status, evidence)
 
 
 def test_a_plan_priced_in_a_table_column_is_that_plan():
@@ -172,10 +177,7 @@ def test_a_question_states_nothing():
     ],
 )
 def test_a_version_is_refuted_only_by_the_same_release(review, status, evidence):
-    c = claim_in(review, GULLWING, "version")
-    assert c.status == status, c
-    if evidence:
-        assert evidence in c.evidence.sentence
+    assert_claim(review, "version", status, evidence)
 
 
 def test_a_named_feature_in_prose_dates_its_release():
@@ -235,9 +237,7 @@ def test_a_scaled_count_after_a_capitalised_word_is_a_figure_not_a_version():
     ],
 )
 def test_a_license_is_refuted_only_by_the_same_part_and_time(review, status, evidence):
-    c = claim_in(review, GULLWING, "license")
-    assert c.status == status, c
-    assert evidence in c.evidence.sentence
+    assert_claim(review, "license", status, evidence)
 
 
 def test_a_license_named_inside_a_license_text_is_not_the_products():
