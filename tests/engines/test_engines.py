@@ -251,8 +251,9 @@ class CountingTokenizer:
 
 
 @pytest.mark.engine
-@pytest.mark.parametrize("name", ["tiny-hf", "tiny-offline"])
-@pytest.mark.parametrize("form", ["completion", "chat"])
+@pytest.mark.parametrize(
+    ("name", "form"), [("tiny-hf", "completion"), ("tiny-hf", "chat"), ("tiny-offline", "completion")]
+)
 def test_each_prompt_is_tokenized_once(tiny_model: Path, name: str, form: str):
     """Counting a prompt's tokens (to fit sources into the context) and generating from it
     share one tokenization."""
