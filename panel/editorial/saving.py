@@ -140,11 +140,11 @@ def _carry_to_panel_file(
     loaded = load_record(panel_path, ToolPanel)
     if loaded.edited:
         return [(panel_path, "not updated: it was edited by hand; edit it too")]
-    panel = loaded.record
+    # As in the comparison: claims as the view listed them (before the edit), marked, then
+    # recomputed for the edited text by _saved, which keeps each mark whose claim is still made.
+    panel = ground.refresh(loaded.record, personas) if checks else loaded.record
     if fields:
         panel = with_history(_carry_over(panel, edited, fields), by, fields, applied.previous[name], at)
-    if checks:
-        panel = ground.refresh(panel, personas)  # the claims the comparison listed
     marked: ToolPanel | Comparison = panel
     missing = []
     for check in checks:

@@ -367,8 +367,8 @@ def test_every_door_marks_a_claim_checked_the_same_way(tmp_path: Path):
         else:
             skeptic = record.panels[0].review_for("skeptic")
             number = [c.text for c in skeptic.claims].index("GPL-3.0") + 1
-            text = view(record, path).replace("check: []", f"check: [{number}]", 2)
-            text = text.replace("check_note: ''", "check_note: 'relicensed '", 2)
+            text = view(record, path).replace("check: []", f"check: [{number}]", 1)
+            text = text.replace("check_note: ''", "check_note: 'relicensed '", 1)
             applied = apply_view(record, text, "ana")
             assert applied.changed == {"Quillstack": [], "Ledgerlight": []}  # a mark is no field edit
             save_edit(path, applied, "ana", outputs, file_version(path), personas)
@@ -383,6 +383,30 @@ def test_every_door_marks_a_claim_checked_the_same_way(tmp_path: Path):
             entries.append((change.action, change.by, change.fields, change.note, change.previous))
     expected = ("checked", "ana", ["Quillstack: reviews.skeptic.claims"], "GPL-3.0: relicensed", {})
     assert entries == [expected] * 4  # two doors, each writing the comparison and the panel file
+
+
+def test_a_mark_and_an_edit_in_one_save_keep_both_entries(tmp_path: Path):
+    """`panel edit` that changes the Skeptic's score and checks one of its claims: the edit's
+    history entry, then the mark's, in the comparison and in the tool's panel file."""
+    path, record = _gpl_comparison(tmp_path / "outputs")
+    outputs = Outputs(tmp_path / "outputs")
+    skeptic = panels_of(record)[0].review_for("skeptic")
+    assert skeptic is not None
+    number = [c.text for c in skeptic.claims].index("GPL-3.0") + 1
+    text = view(record, path).replace("check: []", f"check: [{number}]", 1)
+    text = text.replace("score: 55\n      verdict: skip", "score: 58\n      verdict: skip", 1)
+    save_edit(path, apply_view(record, text, "bo"), "bo", outputs, file_version(path), load_personas())
+    comparison = load_record(path, Comparison).record
+    panel_file = load_record(outputs.panel_path("Quillstack"), ToolPanel).record
+    for saved, field in (
+        (comparison, "Quillstack: reviews.skeptic.score"),
+        (panel_file, "reviews.skeptic.score"),
+    ):
+        edited, checked = saved.history[-2:]
+        assert (edited.action, edited.fields, checked.action) == ("edited", [field], "checked")
+        assert panels_of(saved)[0].review_for("skeptic").score == 58
+        mark = _claim(saved, "GPL-3.0").checked
+        assert mark is not None and mark.by == "bo"
 
 
 def _claim(record: ToolPanel | Comparison, text: str) -> Claim:
