@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from panel.core.loading import describe_validation_error
+from panel.core.loading import describe_validation_error, refuse_unreadable
 from panel.core.text import one_paragraph
 from panel.engines import Engine, GenRequest, GenResult, Prompt
 from panel.generation.planning import Job
@@ -28,7 +28,9 @@ def parse_review(reply: dict[str, Any], persona: Persona) -> Review:
     """Read a constrained reply that `diagnose` already parsed into a JSON object
     (`Diagnosis.value`, read tolerant of raw control characters inside strings, which are legal
     for the decoder but not for strict JSON): the review text as one paragraph, then the review
-    schema and the persona, strictly."""
+    schema and the persona, strictly. A lone surrogate escape (\\ud800), which a JSON grammar
+    lets the decoder write but no record can hold, is refused as the strict reader refuses it."""
+    refuse_unreadable(reply)
     data = dict(reply)
     if isinstance(data.get("review"), str):
         data["review"] = one_paragraph(data["review"])

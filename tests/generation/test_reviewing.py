@@ -123,6 +123,11 @@ def test_a_reply_is_parsed_once(monkeypatch: pytest.MonkeyPatch):
             "for persona 'builder', not 'skeptic'",
         ),
         (review_doc(40, "skip", "too short", persona="skeptic"), "invalid", "does not fit the review schema"),
+        (
+            review_doc(40, "skip", PARAGRAPH.replace(" and ", " and @ ", 1)).replace("@", "\\ud800"),
+            "invalid",
+            "$.review: the text holds a lone surrogate (\\ud800)",
+        ),
     ],
 )
 def test_a_reply_that_is_no_review_is_a_failure_that_says_why(text: str, kind: str, reason: str):
