@@ -287,7 +287,7 @@ def test_apply_fields_keys_each_problem_by_its_field(comparison: Path):
 
 GPL_TEXT = (
     "The license is the first question: a GPL-3.0 tool inside every build worries legal teams, and "
-    "at $30 per seat the hosted plan costs more than the docs site it replaces. Mintlify and ReadMe "
+    "at $30 per seat it costs more than the docs site it replaces. Mintlify and ReadMe "
     "already do this, and the scenario where it breaks is a codebase without type hints."
 )
 
