@@ -48,13 +48,23 @@ _ENTRY_FREE = re.compile(r"\b(?:free|freemium|open-source|open|oss)\b")
 _ENTRY_PAID = re.compile(r"\b(?:paid|commercial|subscription|enterprise)\b")
 
 
+def entry_is_free(entry: str) -> bool | None:
+    """What a one-word pricing entry says: True for 'free', 'freemium', 'open-source' (there is
+    a way to use it for nothing), False for 'paid' and its kin, None when it says neither."""
+    entry = entry.lower()
+    if _ENTRY_FREE.search(entry):
+        return True
+    if _ENTRY_PAID.search(entry):
+        return False
+    return None
+
+
 def _entry_facts(index: int, entry: str) -> tuple[list[FreeFact], list[tuple[int, License]]]:
     """The pricing entry is one word: 'free', 'freemium', 'open-source', 'paid'."""
     free, lics = [], []
-    if _ENTRY_FREE.search(entry):
-        free.append(FreeFact(index, True, False, True))
-    elif _ENTRY_PAID.search(entry):
-        free.append(FreeFact(index, False, False, True))
+    says = entry_is_free(entry)
+    if says is not None:
+        free.append(FreeFact(index, says, False, True))
     if "open" in entry or "oss" in entry:
         lics.append((index, License(0, len(entry), "open", None, None, True, False)))
     return free, lics

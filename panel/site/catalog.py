@@ -1,0 +1,412 @@
+"""The build's manifest: one SQLite file per build, beside the site it describes.
+
+It keeps what each published record says that the indexes need (`records`, `record_tools`), and
+for every output file the digest of the inputs it was built from and of its bytes (`outputs`).
+A build copies the previous manifest, re-reads only the records whose files changed, and
+rebuilds only the outputs whose input digest changed; everything is streamed from here, so
+memory does not grow with the number of records. The manifest is swapped in with its site, so
+the two always agree; deleting it (with the site) costs a full build, nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from panel.site.collect import FileStat, RecordRow, ToolRow, Votes
+
+SCHEMA_VERSION = "1"
+SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE records (
+        slug TEXT PRIMARY KEY, kind TEXT NOT NULL, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
+        ino INTEGER NOT NULL, digest TEXT NOT NULL, title TEXT NOT NULL, revision INTEGER NOT NULL,
+        published_at TEXT NOT NULL, first_published TEXT NOT NULL, changed_at TEXT NOT NULL,
+        published_by TEXT NOT NULL, outcome TEXT NOT NULL, label TEXT NOT NULL, reason TEXT NOT NULL,
+        hand_edited INTEGER NOT NULL
+    )""",
+    "CREATE INDEX records_latest ON records (kind, published_at)",
+    """CREATE TABLE record_tools (
+        record_slug TEXT NOT NULL REFERENCES records (slug) ON DELETE CASCADE,
+        position INTEGER NOT NULL, tool_slug TEXT NOT NULL, name TEXT NOT NULL, category TEXT NOT NULL,
+        category_slug TEXT NOT NULL, tagline TEXT NOT NULL, ship_pct INTEGER, verdict TEXT,
+        mean_score REAL, panel_digest TEXT NOT NULL, votes_ship INTEGER, votes_skip INTEGER,
+        votes_at TEXT,
+        PRIMARY KEY (record_slug, position)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX record_tools_tool ON record_tools (tool_slug, record_slug)",
+    "CREATE INDEX record_tools_category ON record_tools (category_slug)",
+    # Every file of the built site: the digest of what it was built from, and of its bytes.
+    # `lastmod` (pages only) is the latest real change of the records it shows.
+    """CREATE TABLE outputs (
+        path TEXT PRIMARY KEY, inputs TEXT NOT NULL, sha TEXT NOT NULL, lastmod TEXT
+    ) WITHOUT ROWID""",
+    # Files a command added that no record derives (the weekly digests): carried into every build.
+    "CREATE TABLE kept (path TEXT PRIMARY KEY) WITHOUT ROWID",
+)
+# The tool's current panel: from the record that published it last.
+CANON = """CREATE TEMP TABLE canon AS
+    SELECT t.*, r.published_at AS record_published, r.changed_at AS record_changed, r.digest AS record_digest
+    FROM (SELECT t.*, ROW_NUMBER() OVER (
+            PARTITION BY t.tool_slug ORDER BY r.published_at DESC, r.slug DESC) AS rank
+          FROM record_tools t JOIN records r ON r.slug = t.record_slug) t
+    JOIN records r ON r.slug = t.record_slug
+    WHERE t.rank = 1"""
+
+
+_IN_CATEGORY = (
+    "r.kind = 'comparison' AND r.slug IN (SELECT record_slug FROM record_tools WHERE category_slug = ?)"
+)
+
+
+def stamp(when: datetime) -> str:
+    """A date as the manifest stores it: UTC, to the second, sortable as text."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def unstamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Canon:
+    """A tool's current panel: the record that published it last, and the tool as it holds it."""
+
+    tool: ToolRow
+    record_slug: str
+    record_digest: str
+    record_published: datetime
+    record_changed: datetime
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    slug: str
+    name: str
+    tools: int
+    comparisons: int
+    changed_at: datetime
+
+
+class Catalog:
+    """One build's manifest. Not shared between processes: a build holds the site's lock."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        fresh = not path.exists()
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        # The file only counts once its build is swapped in; a crash before that discards it.
+        self.conn.execute("PRAGMA journal_mode = MEMORY")
+        self.conn.execute("PRAGMA synchronous = OFF")
+        if fresh or self.meta("schema") != SCHEMA_VERSION:
+            self._create()
+
+    def _create(self) -> None:
+        for table in ("kept", "outputs", "record_tools", "records", "meta"):
+            self.conn.execute(f"DROP TABLE IF EXISTS {table}")
+        for statement in SCHEMA:
+            self.conn.execute(statement)
+        self.set_meta("schema", SCHEMA_VERSION)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- meta -------------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:  # no such table: an empty or foreign file
+            return None
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # -- records ----------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, FileStat]:
+        rows = self.conn.execute("SELECT slug, mtime_ns, size, ino FROM records")
+        return {slug: FileStat(m, s, i) for slug, m, s, i in rows}
+
+    def digest_of(self, slug: str) -> str | None:
+        row = self.conn.execute("SELECT digest FROM records WHERE slug = ?", (slug,)).fetchone()
+        return row[0] if row else None
+
+    def restat(self, slug: str, stat: FileStat) -> None:
+        """The file was rewritten with the same bytes (a copy, a touch): only its stat moved."""
+        self.conn.execute(
+            "UPDATE records SET mtime_ns = ?, size = ?, ino = ? WHERE slug = ?",
+            (stat.mtime_ns, stat.size, stat.ino, slug),
+        )
+
+    def put(self, row: RecordRow, stat: FileStat) -> None:
+        self.drop(row.slug)
+        self.conn.execute(
+            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.slug, row.kind, stat.mtime_ns, stat.size, stat.ino, row.digest, row.title,
+                row.revision, stamp(row.published_at), stamp(row.first_published), stamp(row.changed_at),
+                row.published_by, row.outcome, row.label, row.reason, int(row.hand_edited),
+            ),
+        )  # fmt: skip
+        self.conn.executemany(
+            "INSERT INTO record_tools VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    row.slug, i, t.slug, t.name, t.category, t.category_slug, t.tagline, t.ship_pct,
+                    t.verdict, t.mean_score, t.panel_digest,
+                    t.votes.ship if t.votes else None, t.votes.skip if t.votes else None,
+                    stamp(t.votes.imported_at) if t.votes and t.votes.imported_at else None,
+                )
+                for i, t in enumerate(row.tools)
+            ],
+        )  # fmt: skip
+
+    def drop(self, slug: str) -> None:
+        self.conn.execute("DELETE FROM records WHERE slug = ?", (slug,))
+
+    def count(self, kind: str | None = None) -> int:
+        if kind is None:
+            return int(self.conn.execute("SELECT count(*) FROM records").fetchone()[0])
+        return int(self.conn.execute("SELECT count(*) FROM records WHERE kind = ?", (kind,)).fetchone()[0])
+
+    def index_tools(self) -> None:
+        """Work out every tool's current panel (after the records are in step)."""
+        self.conn.execute("DROP TABLE IF EXISTS temp.canon")
+        self.conn.execute(CANON)
+        self.conn.execute("CREATE INDEX temp.canon_slug ON canon (tool_slug)")
+        self.conn.execute("CREATE INDEX temp.canon_category ON canon (category_slug)")
+
+    # -- reading rows -----------------------------------------------------------------------
+
+    _RECORD_COLUMNS = (
+        "r.slug, r.kind, r.digest, r.title, r.revision, r.published_at, r.first_published, "
+        "r.changed_at, r.published_by, r.outcome, r.label, r.reason, r.hand_edited"
+    )
+    _TOOL_COLUMNS = (
+        "t.tool_slug, t.name, t.category, t.category_slug, t.tagline, t.ship_pct, t.verdict, "
+        "t.mean_score, t.panel_digest, t.votes_ship, t.votes_skip, t.votes_at"
+    )
+
+    @staticmethod
+    def _tool(row: tuple) -> ToolRow:
+        slug, name, category, cslug, tagline, pct, verdict, mean, digest, ship, skip, at = row
+        votes = None if ship is None else Votes(ship, skip, unstamp(at) if at else None)
+        return ToolRow(slug, name, category, cslug, tagline, pct, verdict, mean, digest, votes)
+
+    def _records(self, where: str, params: tuple = (), tail: str = "") -> Iterator[RecordRow]:
+        """Records with their tools, streamed in the order `tail` gives (tools in record order)."""
+        order = tail or "ORDER BY r.slug"
+        query = (  # `where` and `tail` are this module's own constants; values go in `params`
+            f"SELECT {self._RECORD_COLUMNS}, {self._TOOL_COLUMNS} FROM records r "  # noqa: S608
+            f"JOIN record_tools t ON t.record_slug = r.slug WHERE {where} {order}, t.position"
+        )
+        current: list[tuple] = []
+        tools: list[ToolRow] = []
+        for row in self.conn.execute(query, params):
+            if current and row[0] != current[0][0]:
+                yield self._record(current[0], tools)
+                current, tools = [], []
+            current.append(row)
+            tools.append(self._tool(row[13:]))
+        if current:
+            yield self._record(current[0], tools)
+
+    @staticmethod
+    def _record(row: tuple, tools: list[ToolRow]) -> RecordRow:
+        slug, kind, digest, title, revision, published, first, changed, by, outcome, label, reason, hand = (
+            row[:13]
+        )
+        return RecordRow(
+            slug, kind, digest, title, revision, unstamp(published), unstamp(first), unstamp(changed),
+            by, outcome, label, reason, bool(hand), tuple(tools),
+        )  # fmt: skip
+
+    def comparisons(self) -> Iterator[RecordRow]:
+        return self._records("r.kind = 'comparison'")
+
+    def records_of_tool(self, tool_slug: str) -> list[RecordRow]:
+        """Every published record the tool is in, newest first."""
+        return list(
+            self._records(
+                "r.slug IN (SELECT record_slug FROM record_tools WHERE tool_slug = ?)",
+                (tool_slug,),
+                "ORDER BY r.published_at DESC, r.slug",
+            )
+        )
+
+    def comparisons_in(self, category_slug: str) -> Iterator[RecordRow]:
+        return self._records(_IN_CATEGORY, (category_slug,), "ORDER BY r.published_at DESC, r.slug")
+
+    def latest(self, limit: int, category_slug: str | None = None) -> list[RecordRow]:
+        """The comparisons published last (newest first), of one category or all."""
+        where, params = (
+            ("r.kind = 'comparison'", ()) if category_slug is None else (_IN_CATEGORY, (category_slug,))
+        )
+        query = f"SELECT r.slug FROM records r WHERE {where} ORDER BY r.published_at DESC, r.slug LIMIT ?"  # noqa: S608
+        slugs = [s for (s,) in self.conn.execute(query, (*params, limit))]
+        if not slugs:
+            return []
+        marks = ",".join("?" * len(slugs))
+        found = {r.slug: r for r in self._records(f"r.slug IN ({marks})", tuple(slugs))}
+        return [found[s] for s in slugs]
+
+    def published_between(self, start: datetime, end: datetime) -> list[RecordRow]:
+        """Comparisons whose latest publication falls in [start, end), oldest first."""
+        return list(
+            self._records(
+                "r.kind = 'comparison' AND r.published_at >= ? AND r.published_at < ?",
+                (stamp(start), stamp(end)),
+                "ORDER BY r.published_at, r.slug",
+            )
+        )
+
+    # -- tools and categories (after index_tools) ---------------------------------------------
+
+    def _canon(self, where: str, params: tuple = (), order: str = "tool_slug") -> Iterator[Canon]:
+        query = (  # `where` and `order` are this module's own constants
+            f"SELECT {self._TOOL_COLUMNS}, t.record_slug, t.record_digest, t.record_published, "  # noqa: S608
+            f"t.record_changed FROM canon t WHERE {where} ORDER BY {order}"
+        )
+        for row in self.conn.execute(query, params):
+            yield Canon(self._tool(row[:12]), row[12], row[13], unstamp(row[14]), unstamp(row[15]))
+
+    def canon(self, tool_slug: str) -> Canon | None:
+        return next(self._canon("t.tool_slug = ?", (tool_slug,)), None)
+
+    def tools(self) -> Iterator[Canon]:
+        return self._canon("1")
+
+    def tools_in(self, category_slug: str) -> Iterator[Canon]:
+        """The tools whose current panel is in this category, newest first."""
+        return self._canon("t.category_slug = ?", (category_slug,), "t.record_published DESC, t.tool_slug")
+
+    def tool_inputs(self) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+        """(tool slug, [(record slug, record digest)...]): what each tool page is built from."""
+        query = (
+            "SELECT t.tool_slug, r.slug, r.digest FROM record_tools t "
+            "JOIN records r ON r.slug = t.record_slug ORDER BY t.tool_slug, r.slug"
+        )
+        yield from _grouped(self.conn.execute(query))
+
+    def tool_changed(self, tool_slug: str) -> datetime:
+        row = self.conn.execute(
+            "SELECT max(r.changed_at) FROM records r JOIN record_tools t ON t.record_slug = r.slug "
+            "WHERE t.tool_slug = ?",
+            (tool_slug,),
+        ).fetchone()
+        return unstamp(row[0])
+
+    def category_inputs(self) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+        """(category slug, [(key, digest)...]): the comparisons on each category page and the
+        current panels of its tools."""
+        query = (
+            "SELECT category_slug, key, digest FROM ("
+            "  SELECT DISTINCT t.category_slug, 'c:' || r.slug AS key, r.digest FROM record_tools t"
+            "  JOIN records r ON r.slug = t.record_slug WHERE r.kind = 'comparison'"
+            "  UNION ALL SELECT category_slug, 't:' || tool_slug, record_digest FROM canon"
+            ") ORDER BY category_slug, key"
+        )
+        yield from _grouped(self.conn.execute(query))
+
+    def categories(self) -> list[CategoryRow]:
+        """Every category with a tool or a comparison, by name; its name as its latest record spells it."""
+        query = """
+            SELECT c.category_slug,
+                   (SELECT t.category FROM record_tools t JOIN records r ON r.slug = t.record_slug
+                     WHERE t.category_slug = c.category_slug ORDER BY r.published_at DESC LIMIT 1),
+                   (SELECT count(*) FROM canon k WHERE k.category_slug = c.category_slug),
+                   (SELECT count(DISTINCT t.record_slug) FROM record_tools t
+                     JOIN records r ON r.slug = t.record_slug
+                     WHERE t.category_slug = c.category_slug AND r.kind = 'comparison'),
+                   (SELECT max(r.changed_at) FROM record_tools t JOIN records r ON r.slug = t.record_slug
+                     WHERE t.category_slug = c.category_slug)
+            FROM (SELECT DISTINCT category_slug FROM record_tools) c
+        """
+        rows = [CategoryRow(s, n, t, c, unstamp(at)) for s, n, t, c, at in self.conn.execute(query)]
+        return sorted(rows, key=lambda c: (c.name.casefold(), c.slug))
+
+    def category(self, slug: str) -> CategoryRow | None:
+        return next((c for c in self.categories() if c.slug == slug), None)
+
+    # -- outputs ------------------------------------------------------------------------------
+
+    def output(self, path: str) -> tuple[str, str] | None:
+        """(inputs digest, bytes digest) the file was last built with."""
+        row = self.conn.execute("SELECT inputs, sha FROM outputs WHERE path = ?", (path,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def set_output(self, path: str, inputs: str, sha: str, lastmod: datetime | None) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)",
+            (path, inputs, sha, stamp(lastmod) if lastmod else None),
+        )
+
+    def start_plan(self) -> None:
+        """Begin a build's list of the outputs it makes (what is not on it at the end is gone)."""
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS planned (path TEXT PRIMARY KEY) WITHOUT ROWID")
+
+    def plan(self, path: str | None = None) -> None:
+        """Put `path` on this build's list (None: every output of the previous build)."""
+        if path is None:
+            self.conn.execute("INSERT OR IGNORE INTO planned SELECT path FROM outputs")
+        else:
+            self.conn.execute("INSERT OR IGNORE INTO planned VALUES (?)", (path,))
+
+    def output_paths(self) -> Iterator[str]:
+        for (path,) in self.conn.execute("SELECT path FROM outputs ORDER BY path"):
+            yield path
+
+    def forget_unplanned(self) -> list[str]:
+        """Forget the outputs this build did not make; returns them."""
+        query = "SELECT path FROM outputs WHERE path NOT IN (SELECT path FROM planned) ORDER BY path"
+        gone = [p for (p,) in self.conn.execute(query)]
+        self.conn.execute("DELETE FROM outputs WHERE path NOT IN (SELECT path FROM planned)")
+        return gone
+
+    def planned_page_count(self) -> int:
+        query = "SELECT count(*) FROM outputs o JOIN planned p ON p.path = o.path WHERE o.lastmod IS NOT NULL"
+        return int(self.conn.execute(query).fetchone()[0])
+
+    def planned_pages(self, offset: int = 0, limit: int = -1) -> list[tuple[str, datetime]]:
+        """Pages this build made, with the last real change each shows: the sitemap's rows."""
+        query = (
+            "SELECT o.path, o.lastmod FROM outputs o JOIN planned p ON p.path = o.path "
+            "WHERE o.lastmod IS NOT NULL ORDER BY o.path LIMIT ? OFFSET ?"
+        )
+        return [(path, unstamp(lastmod)) for path, lastmod in self.conn.execute(query, (limit, offset))]
+
+    def kept(self) -> list[str]:
+        return [p for (p,) in self.conn.execute("SELECT path FROM kept ORDER BY path")]
+
+    def keep(self, path: str) -> None:
+        self.conn.execute("INSERT OR IGNORE INTO kept VALUES (?)", (path,))
+
+
+def _grouped(rows: Iterator[tuple[str, str, str]]) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    key: str | None = None
+    members: list[tuple[str, str]] = []
+    for group, member, digest in rows:
+        if group != key and key is not None:
+            yield key, members
+            members = []
+        key = group
+        members.append((member, digest))
+    if key is not None:
+        yield key, members
