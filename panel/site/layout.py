@@ -64,7 +64,9 @@ def category_name(category: str) -> str:
 
 
 def category_slug(category: str) -> str:
-    return slugify(category_name(category))
+    """Categories are labels: 'Developer Tools' and 'developer tools' are one page,
+    categories/developer-tools.html. Anything else slugify makes safe, with its hash."""
+    return slugify("-".join(category_name(category).lower().split()))
 
 
 def root_of(path: str) -> str:
