@@ -53,6 +53,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         super().end_headers()
 
     def guess_type(self, path: str | os.PathLike[str]) -> str:
+        if Path(path).name == "feed.json":
+            return "application/feed+json"
         return TYPES.get(Path(path).suffix, "application/octet-stream")
 
     def send_head(self) -> Any:

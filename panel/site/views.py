@@ -250,11 +250,14 @@ class ToolView:
 
 
 def latest_votes(rows: list[RecordRow], tool_slug: str) -> Votes | None:
-    """The tool's latest imported community votes among the records it is in."""
-    found = [
-        t.votes for r in rows for t in r.tools if t.slug == tool_slug and t.votes and t.votes.imported_at
-    ]
-    return max(found, key=lambda v: v.imported_at or datetime.min) if found else None
+    """The tool's community votes: the latest that `panel votes import` wrote, else those of the
+    newest record that has any (`rows` are newest first). Only the first kind rates it in
+    structured data (`jsonld.aggregate_rating`)."""
+    found = [t.votes for r in rows for t in r.tools if t.slug == tool_slug and t.votes]
+    imported = [v for v in found if v.imported_at]
+    if imported:
+        return max(imported, key=lambda v: v.imported_at or datetime.min)
+    return found[0] if found else None
 
 
 def _votes_view(votes: Votes | None) -> VotesView | None:
