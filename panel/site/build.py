@@ -140,13 +140,14 @@ class Staging:
             os.link(self.previous.site / path, self._target(path))
         except FileNotFoundError:
             return False
-        self.files += 1
+        self.files += layout.served(path)
         return True
 
     def write(self, path: str, data: bytes) -> None:
         write_fresh(self._target(path), data)
-        self.written.append(path)
-        self.files += 1
+        if layout.served(path):
+            self.written.append(path)
+            self.files += 1
 
     def emit(self, path: str, inputs: str | None, make: Callable[[], Made]) -> None:
         """Output `path`, built from inputs with digest `inputs` (None: render it every time)."""
@@ -170,7 +171,7 @@ class Staging:
     def finish(self) -> list[str]:
         """Forget the outputs this build did not make (their records are gone), and carry the
         files kept across builds (the weekly digests). Returns the outputs gone."""
-        gone = self.catalog.forget_unplanned()
+        gone = [p for p in self.catalog.forget_unplanned() if layout.served(p)]
         for path in self.catalog.kept():
             if not (self.release.site / path).exists():  # not written anew by this command
                 self.link(path)
@@ -189,6 +190,7 @@ class Builder:
         self.outputs = outputs
         self.progress = progress
         self.warnings: list[str] = []
+        self.canon: dict[str, Canon] = {}  # tool slug -> its current panel (index_tools)
 
     # -- records ------------------------------------------------------------------------------
 
@@ -226,8 +228,13 @@ class Builder:
 
     # -- comparison pages ---------------------------------------------------------------------
 
+    def index_tools(self) -> None:
+        """Every tool's current panel, once per build: small rows, one per tool."""
+        self.catalog.index_tools()
+        self.canon = {c.tool.slug: c for c in self.catalog.tools()}
+
     def canon_of(self, row: RecordRow) -> dict[str, Canon]:
-        return {t.slug: c for t in row.tools if (c := self.catalog.canon(t.slug)) is not None}
+        return {t.slug: self.canon[t.slug] for t in row.tools if t.slug in self.canon}
 
     def comparison_view(self, record: Comparison, row: RecordRow, root: str) -> views.ComparisonView:
         site = self.settings.site(root)
@@ -242,11 +249,16 @@ class Builder:
             self.staging.emit(
                 layout.comparison_page(row.slug), inputs, partial(self._comparison, row, record)
             )
+            self.staging.emit(layout.fragment(row.slug), inputs, partial(self._fragment, row, record))
             self.staging.emit(
                 layout.api_comparison(row.slug), inputs, partial(self._comparison_doc, row, record)
             )
             if done % PROGRESS_EVERY == 0:
                 self.progress("comparison pages", done, total)
+
+    def _fragment(self, row: RecordRow, record: Lazy[Comparison]) -> Made:
+        view = self.comparison_view(record.get(), row, self.settings.base_url)
+        return pages.comparison_content(view).encode(), None
 
     def _comparison_doc(self, row: RecordRow, record: Lazy[Comparison]) -> Made:
         doc = api.comparison_doc(record.get(), row, self.settings.personas, self.settings.base_url)
@@ -270,7 +282,7 @@ class Builder:
 
     def tool_pages(self, total: int) -> None:
         for done, (slug, members) in enumerate(self.catalog.tool_inputs(), 1):
-            canon = self.catalog.canon(slug)
+            canon = self.canon.get(slug)
             if canon is None:
                 continue
             inputs = _key(self.settings.key, members)
@@ -356,13 +368,14 @@ class Builder:
         return feeds.atom(info, entries), None
 
     def entry(self, row: RecordRow) -> feeds.Entry:
-        """A comparison as a feed entry: its full content, every link absolute."""
-        view = self.comparison_view(self.comparison(row.slug), row, self.settings.base_url)
+        """A comparison as a feed entry: its full content, every link absolute (the fragment
+        built with its page)."""
+        content = (self.staging.release.site / layout.fragment(row.slug)).read_text(encoding="utf-8")
         return feeds.Entry(
             title=views.clean(row.title),
             url=self.settings.base_url + layout.comparison_page(row.slug),
             summary=views.clean(f"{row.label} {row.reason}"),
-            content=pages.comparison_content(view),
+            content=content,
             published=row.first_published,
             updated=row.published_at,
             categories=tuple(dict.fromkeys(views.clean(t.category) for t in row.tools)),
@@ -503,9 +516,9 @@ def _build_into(
                     where=options.outputs / "published",
                     hint="publish a record first: `panel publish RECORD`",
                 )
-            catalog.index_tools()
+            builder.index_tools()
             report.comparisons = catalog.count("comparison")
-            report.tools = sum(1 for _ in catalog.tools())
+            report.tools = len(builder.canon)
             categories = catalog.categories()
             report.categories = len(categories)
             builder.comparison_pages(report.comparisons)

@@ -54,6 +54,20 @@ def api_category(slug: str) -> str:
     return f"api/categories/{slug}.json"
 
 
+FRAGMENTS = "../fragments"  # beside the site, not in it: never served
+
+
+def fragment(slug: str) -> str:
+    """A comparison's content with absolute links, as feed entries carry it: built with its page,
+    kept beside the site, so the feeds read it rather than render it again."""
+    return f"{FRAGMENTS}/{slug}.html"
+
+
+def served(path: str) -> bool:
+    """Whether an output is part of the site (rather than kept beside it)."""
+    return not path.startswith("../")
+
+
 def digest_page(week: str, suffix: str) -> str:
     return f"digest/{week}.{suffix}"
 
