@@ -19,7 +19,7 @@ from pathlib import Path
 
 from panel.site.collect import FileStat, RecordRow, ToolRow, Votes
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE records (
@@ -47,14 +47,26 @@ SCHEMA = (
     ) WITHOUT ROWID""",
     # Files a command added that no record derives (the weekly digests): carried into every build.
     "CREATE TABLE kept (path TEXT PRIMARY KEY) WITHOUT ROWID",
+    # Each tool's current panel: the tool as the record that published it last holds it.
+    """CREATE TABLE canon (
+        tool_slug TEXT PRIMARY KEY, record_slug TEXT NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,
+        category TEXT NOT NULL, category_slug TEXT NOT NULL, tagline TEXT NOT NULL, ship_pct INTEGER,
+        verdict TEXT, mean_score REAL, panel_digest TEXT NOT NULL, votes_ship INTEGER,
+        votes_skip INTEGER, votes_at TEXT, record_published TEXT NOT NULL, record_changed TEXT NOT NULL,
+        record_digest TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX canon_category ON canon (category_slug)",
 )
-# The tool's current panel: from the record that published it last.
-CANON = """CREATE TEMP TABLE canon AS
-    SELECT t.*, r.published_at AS record_published, r.changed_at AS record_changed, r.digest AS record_digest
-    FROM (SELECT t.*, ROW_NUMBER() OVER (
-            PARTITION BY t.tool_slug ORDER BY r.published_at DESC, r.slug DESC) AS rank
-          FROM record_tools t JOIN records r ON r.slug = t.record_slug) t
-    JOIN records r ON r.slug = t.record_slug
+# The current panel of the tools in `picked` (a condition on t.tool_slug): from the record that
+# published it last, the latest slug first on a tie.
+CANON = """INSERT INTO canon
+    SELECT t.tool_slug, t.record_slug, t.position, t.name, t.category, t.category_slug, t.tagline, t.ship_pct,
+           t.verdict, t.mean_score, t.panel_digest, t.votes_ship, t.votes_skip, t.votes_at,
+           t.record_published, t.record_changed, t.record_digest
+    FROM (SELECT t.*, r.published_at AS record_published, r.changed_at AS record_changed,
+                 r.digest AS record_digest, ROW_NUMBER() OVER (
+                     PARTITION BY t.tool_slug ORDER BY r.published_at DESC, r.slug DESC) AS rank
+          FROM record_tools t JOIN records r ON r.slug = t.record_slug WHERE {picked}) t
     WHERE t.rank = 1"""
 
 
@@ -69,7 +81,7 @@ def stamp(when: datetime) -> str:
 
 
 def unstamp(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)  # "...Z" reads as UTC
 
 
 @dataclass(frozen=True)
@@ -107,11 +119,24 @@ class Catalog:
             self._create()
 
     def _create(self) -> None:
-        for table in ("kept", "outputs", "record_tools", "records", "meta"):
+        for table in ("canon", "kept", "outputs", "record_tools", "records", "meta"):
             self.conn.execute(f"DROP TABLE IF EXISTS {table}")
         for statement in SCHEMA:
             self.conn.execute(statement)
         self.set_meta("schema", SCHEMA_VERSION)
+
+    @staticmethod
+    def version_of(path: Path) -> str | None:
+        """The schema version of a manifest file, without changing it (None: unreadable)."""
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return None
+        return row[0] if row else None
 
     def close(self) -> None:
         self.conn.close()
@@ -186,12 +211,38 @@ class Catalog:
             return int(self.conn.execute("SELECT count(*) FROM records").fetchone()[0])
         return int(self.conn.execute("SELECT count(*) FROM records WHERE kind = ?", (kind,)).fetchone()[0])
 
-    def index_tools(self) -> None:
-        """Work out every tool's current panel (after the records are in step)."""
-        self.conn.execute("DROP TABLE IF EXISTS temp.canon")
-        self.conn.execute(CANON)
-        self.conn.execute("CREATE INDEX temp.canon_slug ON canon (tool_slug)")
-        self.conn.execute("CREATE INDEX temp.canon_category ON canon (category_slug)")
+    def tools_of(self, record_slug: str) -> tuple[str | None, set[str], set[str]]:
+        """A record's kind (None: not in the manifest), its tools' slugs and their categories."""
+        row = self.conn.execute("SELECT kind FROM records WHERE slug = ?", (record_slug,)).fetchone()
+        query = "SELECT tool_slug, category_slug FROM record_tools WHERE record_slug = ?"
+        pairs = self.conn.execute(query, (record_slug,)).fetchall()
+        return (row[0] if row else None), {t for t, _ in pairs}, {c for _, c in pairs}
+
+    def refresh_canon(self, tools: set[str] | None = None) -> dict[str, tuple[str | None, str | None]]:
+        """Work out the current panel of these tools (None: of every tool) after the records
+        changed. Returns each tool whose current panel changed, with its category before and after
+        (None where it had or has no panel)."""
+        where, params = (
+            ("1", ()) if tools is None else (f"tool_slug IN ({','.join('?' * len(tools))})", tuple(tools))
+        )
+        before = {r[0]: r for r in self.conn.execute(f"SELECT * FROM canon WHERE {where}", params)}  # noqa: S608
+        self.conn.execute(f"DELETE FROM canon WHERE {where}", params)  # noqa: S608
+        self.conn.execute(CANON.format(picked=where.replace("tool_slug", "t.tool_slug")), params)
+        after = {r[0]: r for r in self.conn.execute(f"SELECT * FROM canon WHERE {where}", params)}  # noqa: S608
+        return {
+            slug: (before[slug][5] if slug in before else None, after[slug][5] if slug in after else None)
+            for slug in before.keys() | after.keys()
+            if before.get(slug) != after.get(slug)
+        }
+
+    def comparisons_with(self, tools: set[str]) -> set[str]:
+        """The comparisons any of these tools is in."""
+        marks = ",".join("?" * len(tools))  # placeholders only; the values go in as parameters
+        query = (
+            "SELECT DISTINCT t.record_slug FROM record_tools t JOIN records r ON r.slug = t.record_slug "  # noqa: S608
+            f"WHERE r.kind = 'comparison' AND t.tool_slug IN ({marks})"
+        )
+        return {slug for (slug,) in self.conn.execute(query, tuple(tools))}
 
     # -- reading rows -----------------------------------------------------------------------
 
@@ -297,33 +348,32 @@ class Catalog:
         """The tools whose current panel is in this category, newest first."""
         return self._canon("t.category_slug = ?", (category_slug,), "t.record_published DESC, t.tool_slug")
 
-    def tool_inputs(self) -> Iterator[tuple[str, list[tuple[str, str]]]]:
-        """(tool slug, [(record slug, record digest)...]): what each tool page is built from."""
-        query = (
-            "SELECT t.tool_slug, r.slug, r.digest FROM record_tools t "
-            "JOIN records r ON r.slug = t.record_slug ORDER BY t.tool_slug, r.slug"
-        )
-        yield from _grouped(self.conn.execute(query))
+    def tool_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM canon").fetchone()[0])
 
-    def tool_changed(self, tool_slug: str) -> datetime:
-        row = self.conn.execute(
-            "SELECT max(r.changed_at) FROM records r JOIN record_tools t ON t.record_slug = r.slug "
-            "WHERE t.tool_slug = ?",
-            (tool_slug,),
-        ).fetchone()
-        return unstamp(row[0])
+    def tool_slugs(self) -> Iterator[str]:
+        for (slug,) in self.conn.execute("SELECT tool_slug FROM canon ORDER BY tool_slug"):
+            yield slug
 
-    def category_inputs(self) -> Iterator[tuple[str, list[tuple[str, str]]]]:
-        """(category slug, [(key, digest)...]): the comparisons on each category page and the
-        current panels of its tools."""
+    def tool_inputs(self, tool_slug: str) -> list[tuple[str, str]]:
+        """[(record slug, record digest)...]: what the tool's page is built from."""
         query = (
-            "SELECT category_slug, key, digest FROM ("
-            "  SELECT DISTINCT t.category_slug, 'c:' || r.slug AS key, r.digest FROM record_tools t"
-            "  JOIN records r ON r.slug = t.record_slug WHERE r.kind = 'comparison'"
-            "  UNION ALL SELECT category_slug, 't:' || tool_slug, record_digest FROM canon"
-            ") ORDER BY category_slug, key"
+            "SELECT r.slug, r.digest FROM record_tools t JOIN records r ON r.slug = t.record_slug "
+            "WHERE t.tool_slug = ? ORDER BY r.slug"
         )
-        yield from _grouped(self.conn.execute(query))
+        return list(self.conn.execute(query, (tool_slug,)))
+
+    def category_inputs(self, category_slug: str) -> list[tuple[str, str]]:
+        """[(key, digest)...]: the comparisons on the category's page and its tools' current panels."""
+        query = (
+            "SELECT key, digest FROM ("
+            "  SELECT DISTINCT 'c:' || r.slug AS key, r.digest FROM record_tools t"
+            "  JOIN records r ON r.slug = t.record_slug WHERE r.kind = 'comparison' AND t.category_slug = ?"
+            "  UNION ALL SELECT 't:' || tool_slug || ':' || record_slug, record_digest FROM canon"
+            "  WHERE category_slug = ?"
+            ") ORDER BY key"
+        )
+        return list(self.conn.execute(query, (category_slug, category_slug)))
 
     def categories(self) -> list[CategoryRow]:
         """Every category with a tool or a comparison, by name; its name as its latest record spells it."""
@@ -345,6 +395,12 @@ class Catalog:
     def category(self, slug: str) -> CategoryRow | None:
         return next((c for c in self.categories() if c.slug == slug), None)
 
+    def comparisons_by_slug(self, slugs: set[str]) -> Iterator[RecordRow]:
+        if not slugs:
+            return iter(())
+        marks = ",".join("?" * len(slugs))
+        return self._records(f"r.kind = 'comparison' AND r.slug IN ({marks})", tuple(sorted(slugs)))
+
     # -- outputs ------------------------------------------------------------------------------
 
     def output(self, path: str) -> tuple[str, str] | None:
@@ -358,39 +414,52 @@ class Catalog:
             (path, inputs, sha, stamp(lastmod) if lastmod else None),
         )
 
-    def start_plan(self) -> None:
-        """Begin a build's list of the outputs it makes (what is not on it at the end is gone)."""
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS planned (path TEXT PRIMARY KEY) WITHOUT ROWID")
+    def output_paths(self, prefix: str) -> list[str]:
+        query = "SELECT path FROM outputs WHERE substr(path, 1, ?) = ? ORDER BY path"
+        return [p for (p,) in self.conn.execute(query, (len(prefix), prefix))]
 
-    def plan(self, path: str | None = None) -> None:
-        """Put `path` on this build's list (None: every output of the previous build)."""
-        if path is None:
-            self.conn.execute("INSERT OR IGNORE INTO planned SELECT path FROM outputs")
-        else:
-            self.conn.execute("INSERT OR IGNORE INTO planned VALUES (?)", (path,))
+    def forget(self, path: str) -> None:
+        self.conn.execute("DELETE FROM outputs WHERE path = ?", (path,))
 
-    def output_paths(self) -> Iterator[str]:
-        for (path,) in self.conn.execute("SELECT path FROM outputs ORDER BY path"):
-            yield path
+    def clear_outputs(self) -> None:
+        """A full build: every output is made again."""
+        self.conn.execute("DELETE FROM outputs")
 
-    def forget_unplanned(self) -> list[str]:
-        """Forget the outputs this build did not make; returns them."""
-        query = "SELECT path FROM outputs WHERE path NOT IN (SELECT path FROM planned) ORDER BY path"
-        gone = [p for (p,) in self.conn.execute(query)]
-        self.conn.execute("DELETE FROM outputs WHERE path NOT IN (SELECT path FROM planned)")
-        return gone
+    def has_output(self, path: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM outputs WHERE path = ?", (path,)).fetchone() is not None
 
-    def planned_page_count(self) -> int:
-        query = "SELECT count(*) FROM outputs o JOIN planned p ON p.path = o.path WHERE o.lastmod IS NOT NULL"
+    def file_count(self) -> int:
+        """The files of the site: its outputs (not those kept beside it) and the kept ones."""
+        query = (
+            "SELECT (SELECT count(*) FROM outputs WHERE path NOT LIKE '../%') + (SELECT count(*) FROM kept)"
+        )
         return int(self.conn.execute(query).fetchone()[0])
 
-    def planned_pages(self, offset: int = 0, limit: int = -1) -> list[tuple[str, datetime]]:
-        """Pages this build made, with the last real change each shows: the sitemap's rows."""
-        query = (
-            "SELECT o.path, o.lastmod FROM outputs o JOIN planned p ON p.path = o.path "
-            "WHERE o.lastmod IS NOT NULL ORDER BY o.path LIMIT ? OFFSET ?"
-        )
+    def page_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM outputs WHERE lastmod IS NOT NULL").fetchone()[0])
+
+    def pages(self, offset: int = 0, limit: int = -1) -> list[tuple[str, datetime]]:
+        """Every page with the last real change it shows: the sitemap's rows."""
+        query = "SELECT path, lastmod FROM outputs WHERE lastmod IS NOT NULL ORDER BY path LIMIT ? OFFSET ?"
         return [(path, unstamp(lastmod)) for path, lastmod in self.conn.execute(query, (limit, offset))]
+
+    def differences(self, other: Path) -> tuple[list[str], list[str]]:
+        """Against another build's manifest: the files (outputs and kept ones) it has with other
+        bytes or that this one lacks, and the files this one has that it does not."""
+        self.conn.execute("ATTACH DATABASE ? AS other", (str(other),))
+        try:
+            theirs = (
+                "SELECT o.path FROM other.outputs o LEFT JOIN main.outputs m ON m.path = o.path "
+                "WHERE m.sha IS NOT o.sha UNION SELECT k.path FROM other.kept k "
+                "WHERE k.path NOT IN (SELECT path FROM main.kept)"
+            )
+            ours = (
+                "SELECT m.path FROM main.outputs m WHERE m.path NOT IN (SELECT path FROM other.outputs) "
+                "UNION SELECT k.path FROM main.kept k WHERE k.path NOT IN (SELECT path FROM other.kept)"
+            )
+            return [p for (p,) in self.conn.execute(theirs)], [p for (p,) in self.conn.execute(ours)]
+        finally:
+            self.conn.execute("DETACH DATABASE other")
 
     def kept(self) -> list[str]:
         return [p for (p,) in self.conn.execute("SELECT path FROM kept ORDER BY path")]

@@ -9,7 +9,6 @@ in like a build, and kept by later builds. Sending them is the newsletter servic
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -20,10 +19,11 @@ import css_inline
 from panel.editorial.render import clean
 from panel.errors import InputError
 from panel.site import layout, pages
-from panel.site.build import DEFAULT_NAME, Staging
+from panel.site.build import DEFAULT_NAME, open_slot
 from panel.site.catalog import Catalog
 from panel.site.collect import RecordRow
 from panel.site.releases import Releases
+from panel.site.staging import Staging
 from panel.site.views import When
 
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False, keep_link_tags=False)
@@ -135,25 +135,19 @@ class DigestReport:
 def write(
     out: Path, week: str, wait: bool = True, waiting: Callable[[str], None] | None = None
 ) -> DigestReport:
-    """Add the week's digest to the built site at `out`: a new build with the two files, swapped in."""
+    """Add the week's digest to the built site at `out`: the live build plus two files, swapped in."""
     releases = Releases(out)
     with releases.lock(wait, waiting):
-        current = releases.current()
-        if current is None or not current.manifest.exists():
+        if releases.current() is None:
             raise InputError("no site has been built here", where=out, hint="run `panel site build` first")
-        release = releases.begin()
+        live, slot, whole = releases.begin()
+        catalog = open_slot(slot, live if whole else None)
         try:
-            shutil.copyfile(current.manifest, release.manifest)
-            catalog = Catalog(release.manifest)
-            try:
-                with catalog.transaction():
-                    report = _add(catalog, Staging(catalog, current, release), week, releases.out)
-            finally:
-                catalog.close()
-            releases.commit(release)
-        except BaseException:
-            releases.discard(release)
-            raise
+            with catalog.transaction():
+                report = _add(catalog, Staging(catalog, slot), week, releases.out)
+        finally:
+            catalog.close()
+        releases.commit(slot)
     return report
 
 
@@ -165,9 +159,6 @@ def _add(catalog: Catalog, staging: Staging, week: str, out: Path) -> DigestRepo
     paths = []
     for suffix, body in (("html", html(view)), ("txt", text(view))):
         path = layout.digest_page(week, suffix)
-        staging.write(path, body.encode())
-        catalog.keep(path)
+        staging.keep_file(path, body.encode())
         paths.append(out / path)
-    staging.carry_all()
-    staging.finish()
     return DigestReport(week, len(rows), paths)

@@ -1,11 +1,14 @@
-"""A built site swapped in whole: OUT is a symbolic link to the current build's folder.
+"""A built site swapped in whole: OUT is a symbolic link to one of two build folders.
 
-Each build writes a new folder under `.OUT.builds/` beside OUT: the files that changed are
-written fresh, the rest are hard links to the previous build's (no copy, no change to the live
-files). When it is complete and on disk, a new link replaces OUT in one rename, so a web server
-serving OUT sees the old site or the new one, never half of each; `kill -9` at any moment leaves
-the previous site whole, and the next build clears the unfinished folder away. One build at a
-time per OUT: a lock file (flock, dropped by the kernel when its holder dies) makes a second
+`.OUT.builds/` beside OUT holds two slots, `a` and `b`, each a whole site (`site/`) with the
+manifest that describes it. OUT links to the live one; a build works on the other. It first makes
+that slot the same as the live one (linking in the files that differ: hard links, the live files
+untouched), then changes only what the build changed, each file replaced by a rename of a new one
+(never written in place, so a file the live slot shares is never touched). When the slot is
+complete and on disk, a new link replaces OUT in one rename: a web server serving OUT sees the
+old site or the new one, never half of each. `kill -9` at any moment leaves the live site whole;
+the unfinished slot is marked, and the next build starts it afresh from the live one. One build at
+a time per OUT: a lock file (flock, dropped by the kernel when its holder dies) makes a second
 wait, or refuses it.
 
 Static hosts take the folder's contents: `rsync -a site/ host:dir/` (the trailing slash follows
@@ -19,7 +22,6 @@ import errno
 import fcntl
 import os
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +29,13 @@ from pathlib import Path
 from panel.errors import ConflictError, InputError
 
 MANIFEST = "manifest.sqlite3"
+BUILDING = "building"  # in a slot being changed: its files and manifest may disagree
+SLOTS = ("a", "b")
 
 
 @dataclass(frozen=True)
 class Release:
-    """One build: `site/` (what is served) and the manifest that describes it."""
+    """One slot: `site/` (what is served) and the manifest that describes it."""
 
     folder: Path
 
@@ -43,13 +47,49 @@ class Release:
     def manifest(self) -> Path:
         return self.folder / MANIFEST
 
+    @property
+    def whole(self) -> bool:
+        """Its files and manifest agree: no build was cut short in it."""
+        return self.manifest.is_file() and not (self.folder / BUILDING).exists()
 
-def write_fresh(path: Path, data: bytes) -> None:
-    """Write a file in a build folder nobody serves yet. Not `core.files.atomic_write`: the
-    whole folder is swapped in at once, which is the atomic step (`commit` flushes it to disk
-    first), and nothing may listen to these files as if they were records."""
-    with path.open("xb") as handle:
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Put new bytes at `path` in a slot nobody serves: a new file renamed over the old, so a
+    hard link the live slot shares keeps its bytes. Not `core.files.atomic_write`: the whole
+    slot is swapped in at once, which is the atomic step (`commit` flushes it to disk first), and
+    nothing may listen to these files as if they were records."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as handle:
         handle.write(data)
+    os.replace(tmp, path)
+
+
+def replace_with_link(source: Path, path: Path) -> None:
+    """`path` becomes another name of `source` (a file of the live slot), replacing what was there."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    os.link(source, tmp)
+    os.replace(tmp, path)
+
+
+def link_tree(source: str, target: str) -> None:
+    """`target` as a copy of the folder `source` made of hard links (no file's bytes copied)."""
+    Path(target).mkdir()
+    with os.scandir(source) as entries:
+        for entry in entries:
+            here, there = f"{source}/{entry.name}", f"{target}/{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                link_tree(here, there)
+            elif entry.is_file(follow_symlinks=False):
+                os.link(here, there)
+
+
+def copy_slot(live: Release, other: Release) -> None:
+    """`other` as a copy of the live slot: its folders as hard links, its manifest copied."""
+    for name in ("site", "fragments"):
+        if (live.folder / name).is_dir():
+            link_tree(str(live.folder / name), str(other.folder / name))
+    shutil.copyfile(live.manifest, other.manifest)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -61,18 +101,18 @@ def _fsync_dir(path: Path) -> None:
 
 
 class Releases:
-    """The builds of one site folder, OUT."""
+    """The two slots of one site folder, OUT."""
 
     def __init__(self, out: Path):
         self.out = Path.cwd() / out  # absolute, but not resolved: OUT itself is a link
         self.home = self.out.parent / f".{self.out.name}.builds"
 
     def current(self) -> Release | None:
-        """The build OUT links to; None before the first. A folder or file at OUT that no build
-        made is refused rather than replaced (unless it is an empty folder)."""
+        """The slot OUT links to; None before the first build. A folder or file at OUT that no
+        build made is refused rather than replaced (unless it is an empty folder)."""
         if self.out.is_symlink():
             target = Path(os.path.normpath(self.out.parent / self.out.readlink()))
-            if target.parent.parent == self.home and target.name == "site" and target.is_dir():
+            if target.parent.parent == self.home and target.name == "site" and target.parent.name in SLOTS:
                 return Release(target.parent)
             raise InputError(
                 f"links to {target}, which is not a build of panel site",
@@ -115,23 +155,32 @@ class Releases:
         finally:
             os.close(fd)
 
-    def begin(self) -> Release:
-        """A new, empty build folder; unfinished ones (a killed build's) are cleared first. Call
-        with the lock held."""
-        current = self.current()
-        for stale in self.home.iterdir():
-            if stale.is_dir() and (current is None or stale != current.folder):
-                shutil.rmtree(stale, ignore_errors=True)
-        release = Release(self.home / f"b{time.time_ns():x}-{os.getpid()}")
-        release.site.mkdir(parents=True)
-        return release
+    def begin(self) -> tuple[Release | None, Release, bool]:
+        """The live slot, the slot to build in (marked as being built), and whether that slot
+        already holds a whole site of its own (an earlier build's) rather than a fresh copy of
+        the live one or nothing. Call with the lock held."""
+        live = self.current()
+        other = Release(self.home / (SLOTS[1] if live and live.folder.name == SLOTS[0] else SLOTS[0]))
+        whole = other.whole and live is not None
+        if not whole and other.folder.exists():
+            shutil.rmtree(other.folder)  # cut short, or from before the live one: start afresh
+        if not other.folder.exists():
+            other.folder.mkdir(parents=True)
+            if live is not None:
+                copy_slot(live, other)
+            else:
+                other.site.mkdir()
+        (other.folder / BUILDING).touch()
+        _fsync_dir(other.folder)
+        return live, other, whole
 
     def commit(self, release: Release) -> None:
-        """Swap `release` in as OUT in one rename, then remove the build it replaced. Everything
-        written is flushed to disk first, in one sync rather than one per file (a full build
-        writes tens of thousands), so a power cut after the swap finds the new site whole."""
-        previous = self.current()
+        """Swap `release` in as OUT in one rename. Everything written is flushed to disk first,
+        in one sync rather than one per file (a full build writes tens of thousands), so a power
+        cut after the swap finds the new site whole."""
         os.sync()
+        (release.folder / BUILDING).unlink()
+        _fsync_dir(release.folder)
         link = self.home / f".link-{os.getpid()}"
         link.unlink(missing_ok=True)
         link.symlink_to(os.path.relpath(release.site, self.out.parent))
@@ -145,8 +194,3 @@ class Releases:
                 raise InputError("a folder appeared here during the build", where=self.out) from None
             raise
         _fsync_dir(self.out.parent)
-        if previous is not None:
-            shutil.rmtree(previous.folder, ignore_errors=True)
-
-    def discard(self, release: Release) -> None:
-        shutil.rmtree(release.folder, ignore_errors=True)

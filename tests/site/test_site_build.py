@@ -180,7 +180,9 @@ def test_a_draft_in_the_published_folder_or_a_broken_file_stops_the_build_and_ke
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert f"{target}: a draft in the published folder" in result.stderr and "Traceback" not in result.stderr
     assert tree(site) == before
-    assert len(list((tmp_path / ".site.builds").iterdir())) == 2  # the lock and the one build
+    slots = tmp_path / ".site.builds"
+    assert site.resolve() == slots / "a" / "site"  # still the live build
+    assert (slots / "b" / "building").exists()  # the failed one is marked: the next starts it afresh
 
 
 def test_nothing_published_is_one_clear_line(tmp_path: Path):
@@ -268,11 +270,11 @@ def test_kill_9_in_the_middle_of_a_build_leaves_the_previous_site_whole(tmp_path
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    builds = tmp_path / ".site.builds"
+    other = tmp_path / ".site.builds" / "b"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        partial = [d for d in builds.iterdir() if d.is_dir() and d != current.parent]
-        if partial and sum(1 for _ in (partial[0] / "site").rglob("*.html")) >= 20:
+        # Every page is rebuilt (another base URL): kill it once it has rewritten twenty.
+        if sum(1 for p in (other / "site").rglob("*.html") if "other.example" in p.read_text()) >= 20:
             break
         time.sleep(0.02)
     else:
@@ -281,11 +283,12 @@ def test_kill_9_in_the_middle_of_a_build_leaves_the_previous_site_whole(tmp_path
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     assert site.resolve() == current and tree(site) == before  # the previous site, whole
-    assert partial[0].exists()  # the killed build's folder is left behind...
+    assert (other / "building").exists()  # the killed build's slot is marked as unfinished...
 
-    report = site_build(root, site)
-    assert not partial[0].exists()  # ...until the next build clears it away
-    assert report.records == 60 and site.resolve() != current  # type: ignore[attr-defined]
+    report = site_build(root, site, base_url="https://other.example/")  # the same command again
+    assert site.resolve() == other / "site" and not (other / "building").exists()  # ...and built afresh
+    assert report.records == 60 and report.full  # type: ignore[attr-defined]
+    assert all("other.example" in p.read_text() for p in site.rglob("*.html"))
 
 
 def test_a_hand_edited_published_record_is_built_with_a_warning(outputs: Path, tmp_path: Path):
@@ -327,3 +330,64 @@ def test_panels_published_alone_get_a_tool_page(tmp_path: Path):
     )
     page = (site / "tools/inkwell.html").read_text()
     assert "Not in a published comparison yet." in page and "the published panel of Inkwell" in page
+
+
+def test_every_incremental_build_is_the_same_as_a_build_from_scratch(tmp_path: Path):
+    """The dependency rules miss nothing: after each kind of change, the site built incrementally
+    (in its two slots, turn about) has exactly the files and bytes of a site built afresh."""
+    root = tmp_path / "outputs"
+    quill, ledger = (
+        panel("Quillstack", category="Docs"),
+        panel("Ledgerlight", (40, 45, 62, 30), category="Billing"),
+    )
+    ink, meter = panel("Inkwell", category="Docs"), panel("Meterly", (70, 75, 60, 80), category="Billing")
+    write_published(root, Comparison(panels=[quill, ledger]), at=SITE_AT)
+    write_published(root, Comparison(panels=[quill, ink]), at=SITE_AT + timedelta(hours=1))
+    write_published(root, Comparison(panels=[ledger, meter]), at=SITE_AT + timedelta(hours=2))
+    site = tmp_path / "site"
+    site_build(root, site)
+
+    def published(name: str) -> Comparison:
+        return load_record(root / "published" / f"{name}.json", Comparison).record
+
+    def edit(p: object, **tool: str) -> object:
+        scores = {"reviews": [p.reviews[0].model_copy(update={"score": 99}), *p.reviews[1:]]}  # type: ignore[attr-defined]
+        return p.model_copy(update={**scores, "tool": p.tool.model_copy(update=tool)})  # type: ignore[attr-defined]
+
+    later = SITE_AT + timedelta(days=1)
+    steps = [
+        # a shared tool reviewed again: its other comparison notes it, its category's shares move
+        lambda: write_published(
+            root,
+            published("quillstack-vs-inkwell").model_copy(update={"panels": [edit(quill), ink]}),
+            at=later,
+        ),
+        # a new comparison, a new tool, a new category
+        lambda: write_published(
+            root, Comparison(panels=[meter, panel("Nib", category="Writing")]), at=later + timedelta(hours=1)
+        ),
+        # a tool moves to another category
+        lambda: write_published(
+            root,
+            published("ledgerlight-vs-meterly").model_copy(
+                update={"panels": [ledger, edit(meter, category="Docs")]}
+            ),
+            at=later + timedelta(hours=2),
+        ),
+        # a comparison unpublished: Inkwell is in no record any more
+        lambda: (root / "published" / "quillstack-vs-inkwell.json").unlink(),
+        # a panel published on its own, and votes imported into a republished comparison
+        lambda: write_published(root, panel("Slate", category="Writing"), at=later + timedelta(hours=3)),
+        lambda: write_published(
+            root,
+            votes.set_votes(published("quillstack-vs-ledgerlight"), "Quillstack", 9, 2, "erin"),
+            at=later + timedelta(hours=4),
+        ),
+    ]
+    for number, step in enumerate(steps):
+        step()
+        report = site_build(root, site)
+        assert not report.full  # type: ignore[attr-defined]
+        fresh = tmp_path / f"fresh-{number}"
+        site_build(root, fresh)
+        assert tree(site) == tree(fresh), number
