@@ -5,13 +5,12 @@ sentence it came from, so a claim's evidence is that sentence.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from panel.grounding.figures import Figure, figures
 from panel.grounding.kinds import Date, License, Version, dates, licenses, version_near, versions
 from panel.grounding.names import find_names, normalise
-from panel.grounding.prices import Money, clause_context, free_statements, prices
+from panel.grounding.prices import Money, clause_context, entry_is_free, free_statements, prices
 from panel.grounding.spans import Layout, Sentence
 
 
@@ -42,21 +41,6 @@ class Facts:
     names: dict[str, int]  # normalised name -> first sentence that mentions it
     known: frozenset[str]  # names seen with a sign of being names (see claim_names); casefolded
     texts: tuple[str, ...]  # the sentences, for exact-case name lookups
-
-
-_ENTRY_FREE = re.compile(r"\b(?:free|freemium|open-source|open|oss)\b")
-_ENTRY_PAID = re.compile(r"\b(?:paid|commercial|subscription|enterprise)\b")
-
-
-def entry_is_free(entry: str) -> bool | None:
-    """What a one-word pricing entry says: True for 'free', 'freemium', 'open-source' (there is
-    a way to use it for nothing), False for 'paid' and its kin, None when it says neither."""
-    entry = entry.lower()
-    if _ENTRY_FREE.search(entry):
-        return True
-    if _ENTRY_PAID.search(entry):
-        return False
-    return None
 
 
 def _entry_facts(index: int, entry: str) -> tuple[list[FreeFact], list[tuple[int, License]]]:

@@ -189,6 +189,8 @@ def build(
         live, slot, whole = releases.begin()
         _build_into(slot, live if whole else None, options, report, progress or (lambda *_: None))
         releases.commit(slot)
+        if report.full:
+            releases.prepare_other()
     report.seconds = time.perf_counter() - started
     return report
 

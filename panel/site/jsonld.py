@@ -22,8 +22,7 @@ from typing import Any
 from markupsafe import Markup
 
 from panel.editorial.render import clean
-from panel.grounding.facts import entry_is_free
-from panel.grounding.prices import prices
+from panel.grounding.prices import entry_is_free, prices
 from panel.records import Pricing, ToolPanel
 from panel.site.collect import Votes
 

@@ -155,24 +155,43 @@ class Releases:
         finally:
             os.close(fd)
 
+    def _other(self, live: Release | None) -> Release:
+        return Release(self.home / (SLOTS[1] if live and live.folder.name == SLOTS[0] else SLOTS[0]))
+
+    @staticmethod
+    def _start_afresh(slot: Release, live: Release | None) -> None:
+        """`slot` emptied and marked as being built, then a copy of the live slot (if any)."""
+        if slot.folder.exists():
+            shutil.rmtree(slot.folder)
+        slot.folder.mkdir(parents=True)
+        (slot.folder / BUILDING).touch()
+        if live is not None:
+            copy_slot(live, slot)
+        else:
+            slot.site.mkdir()
+
     def begin(self) -> tuple[Release | None, Release, bool]:
         """The live slot, the slot to build in (marked as being built), and whether that slot
-        already holds a whole site of its own (an earlier build's) rather than a fresh copy of
-        the live one or nothing. Call with the lock held."""
+        holds a whole earlier build of its own (to catch up from the manifests) rather than a
+        fresh copy of the live one or nothing. Call with the lock held."""
         live = self.current()
-        other = Release(self.home / (SLOTS[1] if live and live.folder.name == SLOTS[0] else SLOTS[0]))
-        whole = other.whole and live is not None
-        if not whole and other.folder.exists():
-            shutil.rmtree(other.folder)  # cut short, or from before the live one: start afresh
-        if not other.folder.exists():
-            other.folder.mkdir(parents=True)
-            if live is not None:
-                copy_slot(live, other)
-            else:
-                other.site.mkdir()
-        (other.folder / BUILDING).touch()
-        _fsync_dir(other.folder)
-        return live, other, whole
+        slot = self._other(live)
+        whole = slot.whole and live is not None
+        if whole:
+            (slot.folder / BUILDING).touch()
+        else:  # cut short, or from before the live one: start afresh
+            self._start_afresh(slot, live)
+        _fsync_dir(slot.folder)
+        return live, slot, whole
+
+    def prepare_other(self) -> None:
+        """After a full build: make the other slot a copy of the live one now (hard links, one
+        pass over the files), so the next build only changes what its records change."""
+        live = self.current()
+        if live is not None:
+            slot = self._other(live)
+            self._start_afresh(slot, live)
+            (slot.folder / BUILDING).unlink()
 
     def commit(self, release: Release) -> None:
         """Swap `release` in as OUT in one rename. Everything written is flushed to disk first,
