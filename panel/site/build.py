@@ -187,22 +187,24 @@ def build(
     report = BuildReport(options.out)
     with releases.lock(options.wait, waiting):
         live, slot, whole = releases.begin()
-        _build_into(slot, live if whole else None, options, report, progress or (lambda *_: None))
-        releases.commit(slot)
+        written = _build_into(slot, live if whole else None, options, report, progress or (lambda *_: None))
+        releases.commit(slot, None if report.full else written)
         if report.full:
             releases.prepare_other()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def open_slot(slot: Release, live: Release | None) -> Catalog:
+def open_slot(slot: Release, live: Release | None) -> tuple[Catalog, list[Path]]:
     """The slot's manifest, the slot first caught up with the live build when it holds an
-    earlier one of its own (`live`); a fresh slot is already a copy of the live build."""
+    earlier one of its own (`live`); a fresh slot is already a copy of the live build. Also the
+    files the catching up linked in."""
+    linked: list[Path] = []
     if live is not None:
         if Catalog.version_of(slot.manifest) == SCHEMA_VERSION:
             earlier = Catalog(slot.manifest)
             try:
-                catch_up(earlier, live, slot)
+                linked = catch_up(earlier, live, slot)
             finally:
                 earlier.close()
             shutil.copyfile(live.manifest, slot.manifest)
@@ -210,13 +212,14 @@ def open_slot(slot: Release, live: Release | None) -> Catalog:
             for name in ("site", "fragments"):
                 shutil.rmtree(slot.folder / name, ignore_errors=True)
             copy_slot(live, slot)
-    return Catalog(slot.manifest)
+    return Catalog(slot.manifest), linked
 
 
 def _build_into(
     slot: Release, live: Release | None, options: SiteOptions, report: BuildReport, tell: Progress
-) -> None:
-    catalog = open_slot(slot, live)
+) -> list[Path]:
+    """Build in `slot`; returns the files written (or linked) there, to flush before the swap."""
+    catalog, linked = open_slot(slot, live)
     try:
         with catalog.transaction():
             settings, report.base_url_given = settings_for(options, catalog)
@@ -245,10 +248,8 @@ def _build_into(
             report.comparisons, report.tools = catalog.count("comparison"), catalog.tool_count()
             report.files = catalog.file_count()
             report.categories = len(categories)
-            report.written, report.removed, report.warnings = (
-                staging.written,
-                staging.removed,
-                builder.warnings,
-            )
+            report.written, report.removed = staging.written, staging.removed
+            report.warnings = builder.warnings
     finally:
         catalog.close()
+    return [*linked, *staging.files, slot.manifest]

@@ -141,13 +141,14 @@ def write(
         if releases.current() is None:
             raise InputError("no site has been built here", where=out, hint="run `panel site build` first")
         live, slot, whole = releases.begin()
-        catalog = open_slot(slot, live if whole else None)
+        catalog, linked = open_slot(slot, live if whole else None)
+        staging = Staging(catalog, slot)
         try:
             with catalog.transaction():
-                report = _add(catalog, Staging(catalog, slot), week, releases.out)
+                report = _add(catalog, staging, week, releases.out)
         finally:
             catalog.close()
-        releases.commit(slot)
+        releases.commit(slot, [*linked, *staging.files, slot.manifest])
     return report
 
 

@@ -31,6 +31,7 @@ from panel.errors import ConflictError, InputError
 MANIFEST = "manifest.sqlite3"
 BUILDING = "building"  # in a slot being changed: its files and manifest may disagree
 SLOTS = ("a", "b")
+FSYNC_ONE_BY_ONE = 500  # past this many files written, one sync of everything is quicker
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,14 @@ def copy_slot(live: Release, other: Release) -> None:
         if (live.folder / name).is_dir():
             link_tree(str(live.folder / name), str(other.folder / name))
     shutil.copyfile(live.manifest, other.manifest)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -193,11 +202,17 @@ class Releases:
             self._start_afresh(slot, live)
             (slot.folder / BUILDING).unlink()
 
-    def commit(self, release: Release) -> None:
-        """Swap `release` in as OUT in one rename. Everything written is flushed to disk first,
-        in one sync rather than one per file (a full build writes tens of thousands), so a power
-        cut after the swap finds the new site whole."""
-        os.sync()
+    def commit(self, release: Release, written: list[Path] | None = None) -> None:
+        """Swap `release` in as OUT in one rename. What was written is flushed to disk first, so a
+        power cut after the swap finds the new site whole: the `written` files and their folders
+        one by one, or (None, or too many to do one by one) everything, in one sync."""
+        if written is None or len(written) > FSYNC_ONE_BY_ONE:
+            os.sync()
+        else:
+            for path in written:
+                _fsync(path)
+            for folder in {p.parent for p in written}:
+                _fsync(folder)
         (release.folder / BUILDING).unlink()
         _fsync_dir(release.folder)
         link = self.home / f".link-{os.getpid()}"

@@ -43,6 +43,7 @@ class Staging:
         self.folders: set[Path] = set()
         self.written: list[str] = []
         self.removed: list[str] = []
+        self.files: list[Path] = []  # every file this build wrote or linked, to flush before the swap
 
     def _target(self, path: str) -> Path:
         target = self.release.site / path
@@ -61,6 +62,7 @@ class Staging:
         sha = hashlib.sha256(data).hexdigest()
         if old is None or old[1] != sha or not target.exists():
             replace_file(self._target(path), data)
+            self.files.append(target)
             if layout.served(path):
                 self.written.append(path)
         self.catalog.set_output(path, inputs or "", sha, lastmod)
@@ -68,6 +70,7 @@ class Staging:
     def keep_file(self, path: str, data: bytes) -> None:
         """A file no record derives (a weekly digest), kept by every later build."""
         replace_file(self._target(path), data)
+        self.files.append(self.release.site / path)
         self.catalog.keep(path)
         self.written.append(path)
 
@@ -93,14 +96,17 @@ class Staging:
                             self.removed.append(path)
 
 
-def catch_up(catalog: Catalog, live: Release, slot: Release) -> None:
+def catch_up(catalog: Catalog, live: Release, slot: Release) -> list[Path]:
     """Make `slot`, a whole earlier build, the same as the live one: the files whose bytes differ
     (by the manifests) become links to the live files, the ones the live build lacks go. The
-    caller then copies the live manifest over the slot's."""
+    caller then copies the live manifest over the slot's. Returns the files it linked."""
     theirs, ours = catalog.differences(live.manifest)
+    linked = []
     for path in theirs:
         target = slot.site / path
         target.parent.mkdir(parents=True, exist_ok=True)
         replace_with_link(live.site / path, target)
+        linked.append(target)
     for path in ours:
         (slot.site / path).unlink(missing_ok=True)
+    return linked
