@@ -101,11 +101,13 @@ def build_cmd(
     report = build(options, _Progress(), lambda line: _say(f"panel site: {line}"))
     for warning in report.warnings:
         _say(f"panel: warning: {warning}")
+    made = "everything made anew" if report.full else "only what changed made again"
     print(
-        f"Built {out} from {_count(report.records, 'published record')}: {_count(report.comparisons, 'comparison')}, "
-        f"{_count(report.tools, 'tool')}, {report.categories:,} "
-        f"{'category' if report.categories == 1 else 'categories'}; {_count(report.files, 'file')}, "
-        f"{len(report.written):,} written, {len(report.removed):,} removed, in {report.seconds:.1f} s",
+        f"Built {out} from {_count(report.records, 'published record')} ({made}): "
+        f"{_count(report.comparisons, 'comparison')}, {_count(report.tools, 'tool')}, "
+        f"{report.categories:,} {'category' if report.categories == 1 else 'categories'}; "
+        f"{_count(report.files, 'file')}, {report.written_count:,} written, {len(report.removed):,} removed, "
+        f"in {report.seconds:.1f} s",
         flush=True,
     )
     print(f"Addresses in feeds, sitemap and structured data start with {report.base_url}", flush=True)

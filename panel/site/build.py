@@ -28,7 +28,7 @@ from pathlib import Path
 from panel.errors import InputError
 from panel.site import layout
 from panel.site.catalog import SCHEMA_VERSION, Catalog
-from panel.site.collect import PublishedFile, file_digest, published_files, read, summarize
+from panel.site.collect import PublishedFile, file_digest, published_file, published_slugs, read, summarize
 from panel.site.outputs import Outputs, Settings
 from panel.site.releases import Release, Releases, copy_slot
 from panel.site.staging import Staging, catch_up
@@ -59,7 +59,8 @@ class BuildReport:
     comparisons: int = 0
     tools: int = 0
     categories: int = 0
-    written: list[str] = field(default_factory=list)  # the site's files written anew
+    written: list[str] = field(default_factory=list)  # the site's files written anew (the first 1,000)
+    written_count: int = 0
     removed: list[str] = field(default_factory=list)  # the site's files removed
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -111,17 +112,22 @@ class Builder:
         and what the ones that changed touch."""
         delta = Delta()
         known = self.catalog.stats()
-        files = list(published_files(root))
-        for done, file in enumerate(files, 1):
-            if known.pop(file.slug, None) != file.stat:
+        slugs = published_slugs(root)
+        count = 0
+        for done, slug in enumerate(slugs, 1):
+            file = published_file(root, slug)
+            if file is None:
+                continue
+            count += 1
+            if known.pop(slug, None) != file.stat:
                 self._read(file, delta)
             if done % PROGRESS_EVERY == 0:
-                self.progress("reading records", done, len(files))
+                self.progress("reading records", done, len(slugs))
         for slug in known:  # deleted or unpublished
             kind, tools, categories = self.catalog.tools_of(slug)
             self.catalog.drop(slug)
             delta.record(slug, kind, tools, categories, gone=True)
-        return len(files), delta
+        return count, delta
 
     def _read(self, file: PublishedFile, delta: Delta) -> None:
         digest = file_digest(file.path)
@@ -226,7 +232,7 @@ def _build_into(
             report.base_url = settings.base_url
             report.full = catalog.meta("key") != settings.key
             catalog.set_meta("key", settings.key)
-            staging = Staging(catalog, slot)
+            staging = Staging(catalog, slot, flush_each=not report.full)
             builder = Builder(catalog, Outputs(catalog, staging, settings, options.outputs), tell)
             report.records, delta = builder.sync_records(options.outputs)
             if report.records == 0:
@@ -248,7 +254,11 @@ def _build_into(
             report.comparisons, report.tools = catalog.count("comparison"), catalog.tool_count()
             report.files = catalog.file_count()
             report.categories = len(categories)
-            report.written, report.removed = staging.written, staging.removed
+            report.written, report.written_count, report.removed = (
+                staging.written,
+                staging.written_count,
+                staging.removed,
+            )
             report.warnings = builder.warnings
     finally:
         catalog.close()

@@ -438,10 +438,11 @@ class Catalog:
     def page_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM outputs WHERE lastmod IS NOT NULL").fetchone()[0])
 
-    def pages(self, offset: int = 0, limit: int = -1) -> list[tuple[str, datetime]]:
-        """Every page with the last real change it shows: the sitemap's rows."""
+    def pages(self, offset: int = 0, limit: int = -1) -> Iterator[tuple[str, datetime]]:
+        """Every page with the last real change it shows: the sitemap's rows, streamed."""
         query = "SELECT path, lastmod FROM outputs WHERE lastmod IS NOT NULL ORDER BY path LIMIT ? OFFSET ?"
-        return [(path, unstamp(lastmod)) for path, lastmod in self.conn.execute(query, (limit, offset))]
+        for path, lastmod in self.conn.execute(query, (limit, offset)):
+            yield path, unstamp(lastmod)
 
     def differences(self, other: Path) -> tuple[list[str], list[str]]:
         """Against another build's manifest: the files (outputs and kept ones) it has with other

@@ -1,6 +1,6 @@
 """The published records, read one at a time: what the site is built from.
 
-`published_files` lists outputs/published/*.json (not revisions/) with their stat; `read` loads
+`published_slugs` lists outputs/published/*.json (not revisions/), `published_file` stats one; `read` loads
 one record; `summarize` keeps what the indexes need of it (titles, dates, each tool's share and
 category), so a build never holds more than one record at a time. Verdicts, summaries and
 decisions are read from the records' own computed fields, never worked out again here.
@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,22 +93,30 @@ class RecordRow:
         return tuple(dict.fromkeys(t.category_slug for t in self.tools))
 
 
-def published_files(root: Path) -> Iterator[PublishedFile]:
-    """Every outputs/published/*.json, sorted by name. A file whose name is not a slug panel
-    writes (a copy someone made by hand, say) is still listed: `read` decides."""
+def published_slugs(root: Path) -> list[str]:
+    """The slug of every outputs/published/*.json (not revisions/), sorted. A file whose name is
+    not a slug panel writes (a copy someone made by hand, say) is listed too: `read` decides."""
     folder = root / "published"
     if not folder.is_dir():
-        return
+        return []
     with os.scandir(folder) as entries:
-        names = sorted(e.name for e in entries if e.name.endswith(".json") and not e.name.startswith("."))
-    for name in names:
-        path = folder / name
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            continue  # removed while we looked
-        if path.is_file():
-            yield PublishedFile(name[: -len(".json")], path, FileStat(st.st_mtime_ns, st.st_size, st.st_ino))
+        return sorted(
+            e.name[: -len(".json")]
+            for e in entries
+            if e.name.endswith(".json") and not e.name.startswith(".")
+        )
+
+
+def published_file(root: Path, slug: str) -> PublishedFile | None:
+    """The published file of `slug` with its stat; None if it is gone or not a plain file."""
+    path = root / "published" / f"{slug}.json"
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None  # removed while we looked
+    return (
+        PublishedFile(slug, path, FileStat(st.st_mtime_ns, st.st_size, st.st_ino)) if path.is_file() else None
+    )
 
 
 def file_digest(path: Path) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -279,10 +280,10 @@ class Outputs:
             listed.append((self.settings.base_url + path, self._newest(offset)))
         self.staging.put(layout.SITEMAP, None, lambda: (sitemap.sitemap_index(listed), None))
 
-    def _pages(self, offset: int) -> list[tuple[str, datetime]]:
+    def _pages(self, offset: int) -> Iterator[tuple[str, datetime]]:
         base = self.settings.base_url
-        rows = self.catalog.pages(offset, sitemap.MAX_URLS)
-        return [(base if p == layout.INDEX else base + p, at) for p, at in rows]
+        for path, at in self.catalog.pages(offset, sitemap.MAX_URLS):
+            yield (base if path == layout.INDEX else base + path), at
 
     def _urlset(self, offset: int) -> Made:
         return sitemap.urlset(self._pages(offset)), None

@@ -19,6 +19,7 @@ from panel.site import layout
 from panel.site.catalog import Catalog
 from panel.site.releases import Release, replace_file, replace_with_link
 
+LISTED = 1000  # written files named in the build's report; past that, only counted
 Made = tuple[bytes, datetime | None]  # an output's bytes, and (pages) the last change it shows
 T = TypeVar("T")
 
@@ -37,11 +38,13 @@ class Lazy(Generic[T]):
 
 
 class Staging:
-    def __init__(self, catalog: Catalog, release: Release):
+    def __init__(self, catalog: Catalog, release: Release, flush_each: bool = True):
         self.catalog = catalog
+        self.flush_each = flush_each  # keep the files written, to flush them one by one
         self.release = release
         self.folders: set[Path] = set()
-        self.written: list[str] = []
+        self.written: list[str] = []  # the first LISTED of the site's files written anew...
+        self.written_count = 0  # ...and how many in all
         self.removed: list[str] = []
         self.files: list[Path] = []  # every file this build wrote or linked, to flush before the swap
 
@@ -62,9 +65,10 @@ class Staging:
         sha = hashlib.sha256(data).hexdigest()
         if old is None or old[1] != sha or not target.exists():
             replace_file(self._target(path), data)
-            self.files.append(target)
+            if self.flush_each:
+                self.files.append(target)
             if layout.served(path):
-                self.written.append(path)
+                self._wrote(path)
         self.catalog.set_output(path, inputs or "", sha, lastmod)
 
     def keep_file(self, path: str, data: bytes) -> None:
@@ -72,7 +76,14 @@ class Staging:
         replace_file(self._target(path), data)
         self.files.append(self.release.site / path)
         self.catalog.keep(path)
-        self.written.append(path)
+        self._wrote(path)
+
+    def _wrote(self, path: str) -> None:
+        """Count it; list it while the list is short (a full build of a big site writes tens of
+        thousands, and memory must not grow with the site)."""
+        self.written_count += 1
+        if len(self.written) < LISTED:
+            self.written.append(path)
 
     def drop(self, path: str) -> None:
         """An output whose record is gone: its file and its row."""
