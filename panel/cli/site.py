@@ -37,6 +37,19 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
+SITE_PACKAGES = ("feedgenerator", "css_inline")  # the `site` extra's
+
+
+def _needs_extra(exc: ModuleNotFoundError) -> Exception:
+    """feedgenerator and css-inline come with the `site` extra: say so rather than fail."""
+    if exc.name not in SITE_PACKAGES:
+        return exc
+    return ConfigError(
+        f"panel site needs the {exc.name!r} package, which is not installed",
+        hint="pip install 'panel-review[site]'",
+    )
+
+
 def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -88,7 +101,11 @@ def build_cmd(
     """
     from panel.inputs.personas import load_personas
     from panel.records.store import outputs_root
-    from panel.site.build import SiteOptions, build
+
+    try:
+        from panel.site.build import SiteOptions, build
+    except ModuleNotFoundError as exc:
+        raise _needs_extra(exc) from None
 
     options = SiteOptions(
         outputs=outputs_root(outputs),
@@ -172,7 +189,12 @@ def digest_cmd(
     service, which can also read the site's Atom feed.
     """
     from panel.records import utcnow
-    from panel.site import digest, layout
+    from panel.site import layout
+
+    try:
+        from panel.site import digest
+    except ModuleNotFoundError as exc:
+        raise _needs_extra(exc) from None
 
     chosen = layout.iso_week(week) if week is not None else digest.week_of(utcnow())
     report = digest.write(out, chosen, wait=not no_wait, waiting=lambda line: _say(f"panel site: {line}"))
