@@ -16,7 +16,7 @@ from panel.editorial.render import clean
 from panel.records import Comparison, Decision, PanelSummary, Pricing, ToolPanel
 from panel.site import layout
 from panel.site.catalog import Canon, CategoryRow
-from panel.site.collect import RecordRow, Votes, panel_of, tool_history
+from panel.site.collect import RecordRow, ToolRow, Votes, panel_of, tool_history
 from panel.site.views import fetched_at
 
 
@@ -48,8 +48,8 @@ class PublicReview(_Doc):
     edited: bool = Field(description="An editor changed the model's score, verdict or text.")
 
 
-class ComparisonTool(_Doc):
-    """One tool as a comparison shows it."""
+class _Tool(_Doc):
+    """A tool and its panel: what a comparison shows of it, and the start of its own document."""
 
     slug: str
     name: str
@@ -63,6 +63,10 @@ class ComparisonTool(_Doc):
     summary: PanelSummary
     community: CommunityVotes | None
     reviews: list[PublicReview]
+
+
+class ComparisonTool(_Tool):
+    """One tool as a comparison shows it."""
 
 
 class ComparisonItem(_Doc):
@@ -126,20 +130,9 @@ class Receipt(_Doc):
     changes: list[ChangeDoc]
 
 
-class ToolDoc(_Doc):
+class ToolDoc(_Tool):
     kind: Literal["site-tool"] = "site-tool"
-    slug: str
-    url: str
-    name: str
-    tagline: str
-    description: str
-    category: Link
-    pricing: Pricing
-    website: str
-    summary: PanelSummary
-    reviews: list[PublicReview]
     sources: list[SourceDoc]
-    community: CommunityVotes | None
     comparisons: list[ComparisonItem]
     receipt: Receipt
     updated_at: datetime
@@ -256,26 +249,32 @@ def comparison_item(row: RecordRow, base: str) -> ComparisonItem:
     )
 
 
+def _tool_fields(
+    panel: ToolPanel, row: ToolRow, votes: Votes | None, names: dict[str, str], base: str
+) -> dict:
+    """What a comparison shows of a tool, which its own document starts with."""
+    tool = panel.tool
+    return {
+        "slug": row.slug,
+        "name": clean(tool.name),
+        "url": base + layout.tool_page(row.slug),
+        "api": base + layout.api_tool(row.slug),
+        "tagline": clean(tool.tagline),
+        "description": clean(tool.description),
+        "category": _category(row.category, row.category_slug, base),
+        "pricing": tool.pricing,
+        "website": tool.url,
+        "summary": panel.summary,
+        "community": _votes(votes),
+        "reviews": _reviews(panel, names),
+    }
+
+
 def comparison_doc(record: Comparison, row: RecordRow, names: dict[str, str], base: str) -> ComparisonDoc:
-    tools = []
-    for panel, tool_row in zip(record.panels, row.tools, strict=True):
-        tool = panel.tool
-        tools.append(
-            ComparisonTool(
-                slug=tool_row.slug,
-                name=clean(tool.name),
-                url=base + layout.tool_page(tool_row.slug),
-                api=base + layout.api_tool(tool_row.slug),
-                tagline=clean(tool.tagline),
-                description=clean(tool.description),
-                category=_category(tool_row.category, tool_row.category_slug, base),
-                pricing=tool.pricing,
-                website=tool.url,
-                summary=panel.summary,
-                community=_votes(tool_row.votes),
-                reviews=_reviews(panel, names),
-            )
-        )
+    tools = [
+        ComparisonTool(**_tool_fields(panel, tool_row, tool_row.votes, names, base))
+        for panel, tool_row in zip(record.panels, row.tools, strict=True)
+    ]
     categories = {t.category_slug: t.category for t in row.tools}
     return ComparisonDoc(
         slug=row.slug,
@@ -308,18 +307,8 @@ def tool_doc(
         for c, fields in tool_history(record, tool.name)
     ]
     return ToolDoc(
-        slug=canon.tool.slug,
-        url=base + layout.tool_page(canon.tool.slug),
-        name=clean(tool.name),
-        tagline=clean(tool.tagline),
-        description=clean(tool.description),
-        category=_category(canon.tool.category, canon.tool.category_slug, base),
-        pricing=tool.pricing,
-        website=tool.url,
-        summary=panel.summary,
-        reviews=_reviews(panel, names),
+        **_tool_fields(panel, canon.tool, votes, names, base),
         sources=[SourceDoc(title=clean(s.title), url=s.url, fetched_at=fetched_at(s)) for s in tool.sources],
-        community=_votes(votes),
         comparisons=[comparison_item(r, base) for r in rows if r.kind == "comparison"],
         receipt=Receipt(
             record=canon.record_slug,
