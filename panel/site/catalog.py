@@ -341,9 +341,6 @@ class Catalog:
     def canon(self, tool_slug: str) -> Canon | None:
         return next(self._canon("t.tool_slug = ?", (tool_slug,)), None)
 
-    def tools(self) -> Iterator[Canon]:
-        return self._canon("1")
-
     def tools_in(self, category_slug: str) -> Iterator[Canon]:
         """The tools whose current panel is in this category, newest first."""
         return self._canon("t.category_slug = ?", (category_slug,), "t.record_published DESC, t.tool_slug")
@@ -391,9 +388,6 @@ class Catalog:
         """
         rows = [CategoryRow(s, n, t, c, unstamp(at)) for s, n, t, c, at in self.conn.execute(query)]
         return sorted(rows, key=lambda c: (c.name.casefold(), c.slug))
-
-    def category(self, slug: str) -> CategoryRow | None:
-        return next((c for c in self.categories() if c.slug == slug), None)
 
     def comparisons_by_slug(self, slugs: set[str]) -> Iterator[RecordRow]:
         if not slugs:
@@ -467,16 +461,3 @@ class Catalog:
 
     def keep(self, path: str) -> None:
         self.conn.execute("INSERT OR IGNORE INTO kept VALUES (?)", (path,))
-
-
-def _grouped(rows: Iterator[tuple[str, str, str]]) -> Iterator[tuple[str, list[tuple[str, str]]]]:
-    key: str | None = None
-    members: list[tuple[str, str]] = []
-    for group, member, digest in rows:
-        if group != key and key is not None:
-            yield key, members
-            members = []
-        key = group
-        members.append((member, digest))
-    if key is not None:
-        yield key, members

@@ -583,3 +583,22 @@ def test_a_hostile_tool_is_inert_text_in_every_page_feed_api_file_and_json_ld(tm
     # The same text, with control characters made spaces as on every page (render.clean).
     assert api_tool["name"] == HOSTILE_NAME and api_tool["description"] == clean(panel.tool.description)
     assert layout.category_slug(XSS[0]) in {p.stem for p in (site / "categories").iterdir()}
+
+
+def test_sources_checked_is_the_oldest_fetch_time_the_records_keep():
+    """Intake stamps each source with its fetch time (`fetched_at`): a page is as fresh as its
+    stalest source. Sources without one are not counted; none at all, no line. (A stand-in for
+    the records, which gain the field with intake.)"""
+    from types import SimpleNamespace
+
+    from panel.site.views import sources_checked
+
+    def panels(*times: object) -> list:
+        sources = [SimpleNamespace(fetched_at=t) for t in times]
+        return [SimpleNamespace(tool=SimpleNamespace(sources=sources))]
+
+    newer, older = SITE_AT + timedelta(days=2), SITE_AT
+    shown = sources_checked(panels(newer, None, older))  # type: ignore[arg-type]
+    assert shown is not None and shown.text == "2 Dec 2026" and shown.iso == "2026-12-02T09:00:00Z"
+    assert sources_checked(panels(None)) is None  # type: ignore[arg-type]
+    assert sources_checked(panels()) is None  # type: ignore[arg-type]
