@@ -160,3 +160,32 @@ def write_site_records(root: Path) -> list[Path]:
     first = write_published(root, load_record(example, Comparison).record, at=SITE_AT)
     second = write_published(root, comparison(), at=SITE_AT + timedelta(days=1), by="cam")
     return [first, second]
+
+
+HOSTILE_NAME = "</script><script>alert(1)</script>"
+
+
+def hostile_records(root: Path) -> ToolPanel:
+    """A tool whose every field is hostile (tests/pages.py's XSS corpus, Markdown and HTML in its
+    description), published in a comparison with Cronwright and on its own."""
+    from panel.records import MAX_DESCRIPTION, Pricing, Source
+
+    from pages import CRONWRIGHT, NAMES, XSS, comparison, entry, tool_panel
+
+    description = "# Launch\n\n**Bold** _claims_ [click](javascript:alert(1)) " + " ".join(XSS)
+    hostile = CRONWRIGHT.model_copy(
+        update={
+            "name": HOSTILE_NAME,
+            "tagline": XSS[1],
+            "category": XSS[0],
+            "description": description[:MAX_DESCRIPTION],
+            "pricing": Pricing(entry="paid", detail=XSS[4][:400]),
+            "url": "https://x.example/%3Cscript%3E",
+            "sources": [Source(title=XSS[9], text=XSS[10], url="https://x.example/a?b=<c>")],
+        }
+    )
+    review = (XSS[5] + " " + XSS[19] + " padding words " * 20)[:1500]
+    hostile_panel = tool_panel(hostile, [entry(p, 61, "ship", review) for p in NAMES])
+    write_published(root, Comparison(panels=[comparison().panels[0], hostile_panel]), at=SITE_AT)
+    write_published(root, hostile_panel, at=SITE_AT + timedelta(hours=1))
+    return hostile_panel

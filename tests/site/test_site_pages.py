@@ -16,14 +16,22 @@ from lxml import etree
 
 from panel.editorial import votes
 from panel.editorial.render import clean
-from panel.records import MAX_DESCRIPTION, Comparison, Pricing, Source, ToolPanel
+from panel.records import Pricing, Source
 from panel.records.store import Outputs, slugify, write_record
 from panel.site import jsonld, layout, sitemap
 from panel.site.api import SCHEMAS as API_SCHEMAS
 from panel.site.build import SiteOptions, build
 
 from conftest import REPO, run_panel, tree
-from factory import SITE_AT, panel, publish, write_example_comparison, write_published, write_site_records
+from factory import (
+    HOSTILE_NAME,
+    SITE_AT,
+    hostile_records,
+    panel,
+    publish,
+    write_example_comparison,
+    write_site_records,
+)
 from pages import CRONWRIGHT, NAMES, REVIEWS, XSS, comparison, entry, tool_panel
 
 BASE = "https://reviews.example/"
@@ -521,31 +529,6 @@ def test_the_digest_needs_a_built_site_and_a_real_week(tmp_path: Path):
 
 # ---------------------------------------------------------------------------------------------
 # Hostile vendor and model text
-
-HOSTILE_NAME = "</script><script>alert(1)</script>"
-
-
-def hostile_records(root: Path) -> ToolPanel:
-    """A tool whose every field is hostile, in a comparison with Cronwright, published."""
-    description = ("# Launch\n\n**Bold** _claims_ [click](javascript:alert(1)) " + " ".join(XSS))[
-        :MAX_DESCRIPTION
-    ]
-    hostile = CRONWRIGHT.model_copy(
-        update={
-            "name": HOSTILE_NAME,
-            "tagline": XSS[1],
-            "category": XSS[0],
-            "description": description,
-            "pricing": Pricing(entry="paid", detail=XSS[4][:400]),
-            "url": "https://x.example/%3Cscript%3E",
-            "sources": [Source(title=XSS[9], text=XSS[10], url="https://x.example/a?b=<c>")],
-        }
-    )
-    review = (XSS[5] + " " + XSS[19] + " padding words " * 20)[:1500]
-    panel = tool_panel(hostile, [entry(p, 61, "ship", review) for p in NAMES])
-    write_published(root, Comparison(panels=[comparison().panels[0], panel]), at=SITE_AT)
-    write_published(root, panel, at=SITE_AT + timedelta(hours=1))
-    return panel
 
 
 def test_a_hostile_tool_is_inert_text_in_every_page_feed_api_file_and_json_ld(tmp_path: Path):
