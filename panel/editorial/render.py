@@ -108,6 +108,9 @@ class ToolView:
     verdict: str
     panel_line: str
     community: str
+    # Links to the tool's and the category's own pages, on the published site only ("": plain text).
+    href: str = ""
+    category_href: str = ""
 
 
 @dataclass(frozen=True)
@@ -237,7 +240,8 @@ def _persona_ids(panels: list[ToolPanel]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _decision(panels: list[ToolPanel]) -> DecisionView:
+def decision_view(panels: list[ToolPanel]) -> DecisionView:
+    """The decision as a page words it: "Ship with X.", "Split decision.", "Neither." or "Skip."."""
     d = decide(panels)
     if d.outcome == "ship-with":
         label = f"Ship with {clean(d.winner or '')}."
@@ -275,7 +279,7 @@ def build_page(
     return Page(
         title=clean(title),
         question=clean(question),
-        decision=_decision(panels),
+        decision=decision_view(panels),
         tools=[_tool_view(p, community.get(p.tool.name)) for p in panels],
         personas=personas,
         editor=editor,

@@ -33,9 +33,9 @@ from panel.records import (
     panels_of,
     verdict_for,
 )
-from panel.records.store import MAX_RECORD_BYTES, checksum
+from panel.records.store import MAX_RECORD_BYTES, RECORD_KINDS, checksum
 
-KINDS: dict[str, type[ToolPanel] | type[Comparison]] = {"panel": ToolPanel, "comparison": Comparison}
+KINDS = RECORD_KINDS
 _VALIDATORS: dict[str, Draft202012Validator] = {}
 
 

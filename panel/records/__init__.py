@@ -84,6 +84,7 @@ from panel.records.schema import (
     SCHEMA_DIALECT,
     SCHEMAS,
     json_schema,
+    schema_of,
 )
 from panel.records.tool import (
     Pricing,
@@ -159,6 +160,7 @@ __all__ = [
     "json_schema",
     "panels_of",
     "review_decoding_schema",
+    "schema_of",
     "summarize",
     "text_limits",
     "utcnow",
