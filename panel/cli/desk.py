@@ -21,7 +21,7 @@ def desk_token(host: str) -> tuple[str, bool]:
     """The sign-in token: $PANEL_DESK_TOKEN, else (loopback only) a fresh one for this run, printed
     in the start-up address like Jupyter's: on a shared machine other local users can reach a
     loopback port too, so the desk never runs without one. Returns (token, generated)."""
-    from panel.desk.security import is_loopback
+    from panel.core.hosts import is_loopback
 
     token = os.environ.get(TOKEN_ENV, "")
     if token:

@@ -143,7 +143,8 @@ def serve_cmd(
     A preview only: it listens on loopback and nowhere else. To publish the site, copy the folder to
     any static host or web server.
     """
-    from panel.cli.desk import is_loopback, listen
+    from panel.cli.desk import listen
+    from panel.core.hosts import is_loopback
     from panel.site import serve
     from panel.site.releases import Releases
 

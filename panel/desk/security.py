@@ -17,7 +17,6 @@ routes only read), so only POST passes the Origin and CSRF checks.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import re
 import secrets
 import time
@@ -26,6 +25,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from panel.core.hosts import is_loopback
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -133,20 +134,6 @@ class HostGuard:
             )
             return
         await self.app(scope, receive, send)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` is this machine's loopback only: `localhost`, 127.0.0.0/8 (127.0.0.2 too),
-    ::1, or an IPv4-mapped loopback address (::ffff:127.0.0.1). Any other name is not, whatever
-    it resolves to today. The one test behind `panel desk`'s bind check and the Host check."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
-    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def allowed_hosts(host: str, port: int, extra: list[str]) -> frozenset[str]:

@@ -8,9 +8,10 @@ import re
 
 import pytest
 
+from panel.core.hosts import is_loopback
 from panel.desk.app import page_style_hash
 from panel.desk.queue import QueueQuery
-from panel.desk.security import FormError, allowed_hosts, is_loopback, parse_form
+from panel.desk.security import FormError, allowed_hosts, parse_form
 from panel.desk.views import word_diff
 from panel.editorial.render import render_page
 from panel.errors import ConfigError
