@@ -14,6 +14,7 @@ from panel.editorial.render import clean
 from panel.grounding.material import material_for
 from panel.records import Claim, Comparison, Evidence, ToolPanel
 from panel.records.store import load_record, write_record
+from panel.team.accounts import Accounts
 
 from conftest import record_tree as tree
 from conftest import run_panel
@@ -40,15 +41,15 @@ def outputs(tmp_path: Path) -> Path:
     return root
 
 
-def sign_in(browser: object, desk: object, name: str) -> object:
-    """A new browser context (its own cookies) signed in as `name`; dialogs are recorded."""
+def sign_in(browser: object, desk: object, token: str | None = None) -> object:
+    """A new browser context (its own cookies) signed in with a sign-in link: the desk's single
+    token (as the person running it) unless a personal `token` is given; dialogs are recorded."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.dialogs = []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    page.goto(f"{desk.url}/login?token={desk.token}")
-    page.fill("input[name=name]", name)
+    page.goto(f"{desk.url}/login?token={token or desk.token}")
     page.click("button:has-text('Sign in')")
     page.wait_for_url(f"{desk.url}/")
     return page
@@ -59,8 +60,8 @@ def comparison_on_disk(root: Path) -> Comparison:
 
 
 def test_edit_a_score_and_a_paragraph_save_and_reload(browser, desk_server, outputs: Path, tmp_path: Path):
-    desk = desk_server(outputs)
-    page = sign_in(browser, desk, "ana")
+    desk = desk_server(outputs, editor="ana")
+    page = sign_in(browser, desk)
     page.click("text=Quillstack vs Ledgerlight")
     assert "revision 1" in page.inner_text(".meta")
     page.fill("[name='tools[0].reviews.builder.score']", "85")
@@ -89,9 +90,9 @@ def test_edit_a_score_and_a_paragraph_save_and_reload(browser, desk_server, outp
 
 
 def test_a_problem_shows_beside_its_field_and_nothing_is_written(browser, desk_server, outputs: Path):
-    desk = desk_server(outputs)
+    desk = desk_server(outputs, editor="ana")
     before = tree(outputs)
-    page = sign_in(browser, desk, "ana")
+    page = sign_in(browser, desk)
     page.goto(desk.url + RECORD)
     page.select_option("[name='tools[0].reviews.builder.verdict']", "skip")  # score 80
     page.fill("[name='tools[1].reviews.founder.review']", "Too short to be a review.")
@@ -111,8 +112,10 @@ def test_a_problem_shows_beside_its_field_and_nothing_is_written(browser, desk_s
 
 
 def test_second_reviewer_is_refused_and_keeps_their_text(browser, desk_server, outputs: Path):
+    accounts = Accounts(outputs)
+    tokens = {name: accounts.add(name, "reviewer", "test").token for name in ("ana", "bo")}
     desk = desk_server(outputs)
-    ana, bo = sign_in(browser, desk, "ana"), sign_in(browser, desk, "bo")
+    ana, bo = sign_in(browser, desk, tokens["ana"]), sign_in(browser, desk, tokens["bo"])
     for page in (ana, bo):
         page.goto(desk.url + RECORD)
     ana.fill("[name='tools[0].reviews.futurist.review']", EDITED)
@@ -144,8 +147,8 @@ def test_second_reviewer_is_refused_and_keeps_their_text(browser, desk_server, o
 def test_an_edit_made_with_panel_edit_meanwhile_is_detected(
     browser, desk_server, outputs: Path, tmp_path: Path
 ):
-    desk = desk_server(outputs)
-    page = sign_in(browser, desk, "ana")
+    desk = desk_server(outputs, editor="ana")
+    page = sign_in(browser, desk)
     page.goto(desk.url + RECORD)
     script = tmp_path / "editor.py"
     script.write_text(
@@ -170,8 +173,8 @@ def test_publish_from_the_desk_writes_what_panel_publish_writes(browser, desk_se
     desk_root, cli_root = tmp_path / "desk/outputs", tmp_path / "cli/outputs"
     for root in (desk_root, cli_root):
         write_example_comparison(root)
-    desk = desk_server(desk_root)
-    page = sign_in(browser, desk, "cam")
+    desk = desk_server(desk_root, editor="cam")
+    page = sign_in(browser, desk)
     page.goto(desk.url + RECORD)
     preview = page.context.request.get(desk.url + RECORD + "/preview").body()
     page.click("button:has-text('Publish')")
@@ -220,9 +223,9 @@ def test_publish_refusals_are_the_cli_refusals(browser, desk_server, tmp_path: P
         data = json.loads(path.read_text())
         data["panels"][0]["reviews"].pop()  # no founder review: publishing must refuse
         path.write_text(json.dumps(data, indent=2))
-    desk = desk_server(roots[0])
+    desk = desk_server(roots[0], editor="cam")
     before = tree(roots[0])
-    page = sign_in(browser, desk, "cam")
+    page = sign_in(browser, desk)
     page.goto(desk.url + RECORD)
     page.click("button:has-text('Publish')")
     shown = page.inner_text("[role=alert]")
@@ -254,8 +257,8 @@ def test_claims_show_their_status_and_a_check_keeps_unsaved_text(browser, desk_s
     builder = review("builder", 80, text=text).model_copy(update={"claims": claims})
     a = a.model_copy(update={"reviews": [builder, *a.reviews[1:]]})
     write_comparison(root, a, b)
-    desk = desk_server(root)
-    page = sign_in(browser, desk, "ana")
+    desk = desk_server(root, editor="ana")
+    page = sign_in(browser, desk)
     page.goto(desk.url + RECORD)
     cell = page.locator(".review.editor", has=page.locator("[name='tools[0].reviews.builder.review']"))
     assert cell.locator(".claim.is-contradicted q").inner_text() == "under the GPL-3.0 license"
@@ -280,8 +283,8 @@ def test_claims_show_their_status_and_a_check_keeps_unsaved_text(browser, desk_s
 
 
 def test_community_votes_beside_the_verdict_never_change_the_decision(browser, desk_server, outputs: Path):
-    desk = desk_server(outputs)
-    page = sign_in(browser, desk, "ana")
+    desk = desk_server(outputs, editor="ana")
+    page = sign_in(browser, desk)
     page.goto(desk.url + RECORD)
     decision = page.inner_text(".decision-line")
     page.fill("[name='votes.1.ship']", "120")
@@ -307,8 +310,8 @@ def test_hostile_text_stays_text_in_the_desk(browser, desk_server, tmp_path: Pat
             update={"reviews": [review(r.persona, r.score, text=text) for r in hostile.reviews]}
         )
         write_comparison(root, panel(f"Plain {i}"), hostile)
-    desk = desk_server(root)
-    page = sign_in(browser, desk, payload_name := XSS[1][:80])
+    desk = desk_server(root, editor=(payload_name := XSS[1][:80]))
+    page = sign_in(browser, desk)
     assert page.locator("script, img, iframe, svg, math").count() == 0
     assert page.inner_text(".who") == f"Signed in as {clean(' '.join(payload_name.split()))}"
     page.goto(desk.url + "/?kind=comparison")
@@ -346,8 +349,8 @@ def test_hostile_text_stays_text_in_the_desk(browser, desk_server, tmp_path: Pat
 
 
 def test_path_traversal_in_a_record_url_is_not_found(browser, desk_server, outputs: Path):
-    desk = desk_server(outputs)
-    page = sign_in(browser, desk, "ana")
+    desk = desk_server(outputs, editor="ana")
+    page = sign_in(browser, desk)
     for bad in (
         "/r/..%2f..%2fetc%2fpasswd",
         "/r/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
@@ -361,8 +364,8 @@ def test_path_traversal_in_a_record_url_is_not_found(browser, desk_server, outpu
 def test_a_record_written_after_start_up_is_listed_and_opens(browser, desk_server, outputs: Path):
     """Record ids are stable names from the index: a record another command writes while the
     desk runs shows up in the queue and opens by its id."""
-    desk = desk_server(outputs)
-    page = sign_in(browser, desk, "ana")
+    desk = desk_server(outputs, editor="ana")
+    page = sign_in(browser, desk)
     write_record(outputs / "panels/mosswick.json", panel("Mosswick"))
     page.goto(desk.url + "/?q=mossw")
     assert page.locator("table.queue a").all_inner_texts() == ["Mosswick"]
