@@ -75,7 +75,7 @@ class AuditEntry(Record):
         if self.fields:
             text += f" ({', '.join(self.fields)})"
         if self.note:
-            text += f": {self.note}"
+            text += f" — {self.note}"
         return " ".join(text.split()) + f" [{self.via}]"
 
 

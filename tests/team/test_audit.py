@@ -46,5 +46,5 @@ def test_read_filters_and_bad_lines(tmp_path: Path):
     assert [e.action for e in good if matches(e, user="ANA")] == ["signed-in", "took"]
     assert [e.user for e in good if matches(e, record="a-vs-b")] == ["pat"]
     assert [e.user for e in good if matches(e, action="approved")] == ["pat"]
-    assert "pat approved comparisons/a-vs-b.json: asked by ana [desk]" in good[1].line()
+    assert "pat approved comparisons/a-vs-b.json — asked by ana [desk]" in good[1].line()
     assert json.loads(log.path.read_text().splitlines()[0])["via"] == "desk"
