@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from panel.desk.rendering import page_style_hash
 from panel.desk.queue import QueueQuery
+from panel.desk.rendering import page_style_hash
 from panel.desk.security import FormError, allowed_hosts, parse_form
 from panel.desk.views import word_diff
 from panel.editorial.render import render_page
