@@ -70,11 +70,11 @@ def edit(record: RecordArg, editor: EditorOpt = None, out: OutOpt = None) -> Non
         )
 
 
-def _audit(root: Path, files: list[Path], by: str, since: datetime) -> None:
+def _audit(root: Path, files: list[Path], by: str, since: datetime, copies: list[Path] | None = None) -> None:
     """The history entries this command wrote, to the outputs folder's audit log (panel/team)."""
     from panel.team.audit import AuditLog
 
-    AuditLog(root).log_changes(files, by, since, "cli")
+    AuditLog(root).log_changes(files, by, since, "cli", copies or [])
 
 
 @editorial.command()
@@ -165,7 +165,7 @@ def publish(
         lambda rec, fmt: render.render_page(rec, fmt, names),
         require_checked=require_checked,
     )
-    _audit(session.outputs.root, result.paths[:1], by, since)
+    _audit(session.outputs.root, [record], by, since, copies=result.paths[:1])
     console = Console(highlight=False, soft_wrap=True)
     for warning in result.warnings:
         terminal.err.print(f"panel: warning: {warning}; not checked by anyone", markup=False, soft_wrap=True)

@@ -70,21 +70,22 @@ async def act(request: Request) -> Response:
     return _respond(request, found, result)
 
 
-def _files(a: Acting) -> list[Path]:
-    """The files an action on this record may have written: the draft, its published copy, and a
-    comparison's panel files (its edits are carried to them)."""
+def _files(a: Acting) -> tuple[list[Path], list[Path]]:
+    """The files an action on this record may have written: the draft and a comparison's panel
+    files (its edits are carried to them); and its published copy."""
     _, record = current(a.desk, a.path)
     if record is None:
-        return [a.path]
+        return [a.path], []
     outputs = a.desk.outputs
-    files = [a.path, outputs.root / "published" / f"{published_slug(record)}.json"]
+    files = [a.path]
     if isinstance(record, Comparison):
         files += [outputs.panel_path(p.tool.name) for p in record.panels]
-    return files
+    return files, [outputs.root / "published" / f"{published_slug(record)}.json"]
 
 
 def _after_write(a: Acting, name: str, result: actions.Result, since: datetime) -> None:
-    a.ctx.audit.log_changes(_files(a), a.name, since, "desk")
+    files, copies = _files(a)
+    a.ctx.audit.log_changes(files, a.name, since, "desk", copies)
     if not workflow.ok(result):
         return
     if name == "save" and result.notice == "saved":

@@ -132,24 +132,16 @@ class AuditLog:
         except ValueError:
             return str(path)
 
-    def log_changes(self, files: Iterable[Path], by: str, since: datetime, via: Door) -> list[AuditEntry]:
+    def log_changes(
+        self, files: Iterable[Path], by: str, since: datetime, via: Door, copies: Iterable[Path] = ()
+    ) -> list[AuditEntry]:
         """Log the history entries `by` made in `files` at or after `since` that are not logged yet:
-        one line each, with the entry's own time, action, fields and note."""
+        one line each, with the entry's own time, action, fields and note. `copies` (published
+        copies) repeat their draft's history: only what they add (the publication) is theirs."""
         with self._lock():
-            found = [
-                AuditEntry(
-                    at=c.at,
-                    user=c.by,
-                    action=c.action,
-                    record=self.relative(path),
-                    via=via,
-                    fields=c.fields,
-                    note=c.note,
-                )
-                for path in dict.fromkeys(files)
-                for c in _history(path)
-                if c.action in RECORD_ACTIONS and c.at >= since and same_person(c.by, by)
-            ]
+            found = self._found(files, by, since, via)
+            drafts = {e.key()[1:] for e in found}
+            found += [e for e in self._found(copies, by, since, via) if e.key()[1:] not in drafts]
             logged = Counter(e.key() for e in self._tail() if e.at >= since)
             new = []
             for entry in found:
@@ -159,6 +151,22 @@ class AuditLog:
                     new.append(entry)
             self._append(new)
         return new
+
+    def _found(self, files: Iterable[Path], by: str, since: datetime, via: Door) -> list[AuditEntry]:
+        return [
+            AuditEntry(
+                at=c.at,
+                user=c.by,
+                action=c.action,
+                record=self.relative(path),
+                via=via,
+                fields=c.fields,
+                note=c.note,
+            )
+            for path in dict.fromkeys(files)
+            for c in _history(path)
+            if c.action in RECORD_ACTIONS and c.at >= since and same_person(c.by, by)
+        ]
 
     def _tail(self) -> list[AuditEntry]:
         try:
