@@ -252,6 +252,29 @@ def start_desk(
 
 
 @pytest.fixture
+def example_outputs(tmp_path: Path) -> Path:
+    """An outputs folder holding the example comparison and its two panels
+    (factory.write_example_comparison): the desk tests' starting point."""
+    from factory import write_example_comparison
+
+    root = tmp_path / "outputs"
+    write_example_comparison(root)
+    return root
+
+
+TEAM = {"ana": "reviewer", "bo": "reviewer", "pat": "publisher", "lee": "publisher", "ada": "admin"}
+
+
+@pytest.fixture
+def team_links(example_outputs: Path) -> dict[str, str]:
+    """Accounts on `example_outputs`, one per TEAM member: name -> personal sign-in token."""
+    from panel.team.accounts import Accounts
+
+    accounts = Accounts(example_outputs)
+    return {name: accounts.add(name, role, "setup").token for name, role in TEAM.items()}
+
+
+@pytest.fixture
 def desk_server() -> Iterator[object]:
     """start(root, **options) -> DeskServer; every server started is stopped at teardown."""
     started: list[DeskServer] = []

@@ -24,23 +24,8 @@ from panel.team.accounts import Accounts
 from panel.team.work import WorkStore
 
 from conftest import record_tree, run_panel
-from factory import write_example_comparison
 
 REL = "comparisons/quillstack-vs-ledgerlight.json"
-ROLES = {"ana": "reviewer", "bo": "reviewer", "pat": "publisher", "lee": "publisher", "ada": "admin"}
-
-
-@pytest.fixture
-def outputs(tmp_path: Path) -> Path:
-    root = tmp_path / "outputs"
-    write_example_comparison(root)
-    return root
-
-
-@pytest.fixture
-def tokens(outputs: Path) -> dict[str, str]:
-    accounts = Accounts(outputs)
-    return {name: accounts.add(name, role, "setup").token for name, role in ROLES.items()}
 
 
 def client(desk, token: str | None = None, source: str = "127.0.0.1") -> httpx.Client:
@@ -53,22 +38,24 @@ def client(desk, token: str | None = None, source: str = "127.0.0.1") -> httpx.C
     return made
 
 
-def history(outputs: Path) -> list[tuple[str, str]]:
-    record = load_record(outputs / REL, Comparison).record
+def history(example_outputs: Path) -> list[tuple[str, str]]:
+    record = load_record(example_outputs / REL, Comparison).record
     return [(c.by, c.action) for c in record.history]
 
 
-def audit(outputs: Path) -> list[dict]:
-    path = outputs / ".team/audit.jsonl"
+def audit(example_outputs: Path) -> list[dict]:
+    path = example_outputs / ".team/audit.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 # -- Accounts and names --------------------------------------------------------------------------
 
 
-def test_two_accounts_sign_in_with_their_own_links_and_the_history_names_them(desk_server, outputs, tokens):
-    desk = desk_server(outputs)
-    ana, pat = client(desk, tokens["ana"]), client(desk, tokens["pat"])
+def test_two_accounts_sign_in_with_their_own_links_and_the_history_names_them(
+    desk_server, example_outputs, team_links
+):
+    desk = desk_server(example_outputs)
+    ana, pat = client(desk, team_links["ana"]), client(desk, team_links["pat"])
     assert "Signed in as </span>ana" in ana.get("/").text and "(reviewer)" in ana.get("/").text
     assert "Signed in as </span>pat" in pat.get("/").text and "(publisher)" in pat.get("/").text
     forged = {"name": "mallory", "by": "mallory", "editor": "mallory", "user": "mallory"}
@@ -76,17 +63,17 @@ def test_two_accounts_sign_in_with_their_own_links_and_the_history_names_them(de
     assert ana.post(RECORD + "/save", data=form).status_code == 303
     form = {**form_of(pat), "tools[0].reviews.builder.score": "81", **forged}
     assert pat.post(RECORD + "/save", data=form).status_code == 303
-    assert history(outputs)[-2:] == [("ana", "edited"), ("pat", "edited")]
-    assert "mallory" not in (outputs / REL).read_text()
-    signed_in = [e["user"] for e in audit(outputs) if e["action"] == "signed-in"]
+    assert history(example_outputs)[-2:] == [("ana", "edited"), ("pat", "edited")]
+    assert "mallory" not in (example_outputs / REL).read_text()
+    signed_in = [e["user"] for e in audit(example_outputs) if e["action"] == "signed-in"]
     assert signed_in == ["ana", "pat"]
 
 
-def test_the_shared_token_signs_in_nobody_once_there_are_accounts(desk_server, outputs):
-    desk = desk_server(outputs, editor="solo")
+def test_the_shared_token_signs_in_nobody_once_there_are_accounts(desk_server, example_outputs):
+    desk = desk_server(example_outputs, editor="solo")
     alone = client(desk, desk.token)
     assert alone.get("/").status_code == 200
-    Accounts(outputs).add("ana", "reviewer", "cli")  # the first account: the desk is a team's now
+    Accounts(example_outputs).add("ana", "reviewer", "cli")  # the first account: the desk is a team's now
     assert alone.get("/").status_code == 401
     assert client(desk).post("/login", data={"token": desk.token}).status_code == 401
 
@@ -94,9 +81,9 @@ def test_the_shared_token_signs_in_nobody_once_there_are_accounts(desk_server, o
 # -- Roles: a reviewer's forged requests ---------------------------------------------------------
 
 
-def _requested(desk, tokens) -> None:
+def _requested(desk, team_links) -> None:
     """ana asks for publication, so approving or sending back would have something to act on."""
-    ana = client(desk, tokens["ana"])
+    ana = client(desk, team_links["ana"])
     assert ana.post(RECORD + "/request", data=form_of(ana)).status_code == 303
 
 
@@ -113,49 +100,57 @@ FORGED = {
 }
 
 
-def _state(outputs: Path) -> tuple:
-    work = WorkStore(outputs)
+def _state(example_outputs: Path) -> tuple:
+    work = WorkStore(example_outputs)
     try:
-        return (record_tree(outputs), (outputs / ".team/users.json").read_bytes(), work.state(REL))
+        return (
+            record_tree(example_outputs),
+            (example_outputs / ".team/users.json").read_bytes(),
+            work.state(REL),
+        )
     finally:
         work.close()
 
 
 @pytest.mark.parametrize("action", list(FORGED))
-def test_a_reviewers_forged_request_is_403_and_changes_nothing(desk_server, outputs, tokens, action):
-    desk = desk_server(outputs)
+def test_a_reviewers_forged_request_is_403_and_changes_nothing(
+    desk_server, example_outputs, team_links, action
+):
+    desk = desk_server(example_outputs)
     prepare, method, url, extra = FORGED[action]
     if prepare is not None:
-        prepare(desk, tokens)
-    bo = client(desk, tokens["bo"])
-    before = _state(outputs)
+        prepare(desk, team_links)
+    bo = client(desk, team_links["bo"])
+    before = _state(example_outputs)
     data = {**form_of(bo), **extra}
     response = bo.get(url) if method == "GET" else bo.post(url, data=data)
     assert response.status_code == 403, response.text
     assert "Forbidden" in response.text and "Nothing was changed" in response.text
-    assert _state(outputs) == before
-    assert audit(outputs)[-1]["action"] == "denied" and audit(outputs)[-1]["user"] == "bo"
+    assert _state(example_outputs) == before
+    assert audit(example_outputs)[-1]["action"] == "denied" and audit(example_outputs)[-1]["user"] == "bo"
     # The same request from someone whose role allows it goes through: the 403 was the role.
-    allowed = client(desk, tokens["ada"])
+    allowed = client(desk, team_links["ada"])
     data = {**form_of(allowed), **extra}
     done = allowed.get(url) if method == "GET" else allowed.post(url, data=data)
     assert done.status_code in (200, 303), done.text
-    assert method == "GET" or _state(outputs) != before
+    assert method == "GET" or _state(example_outputs) != before
 
 
 # -- Sessions ------------------------------------------------------------------------------------
 
 
-def test_removing_or_resetting_a_user_ends_their_sessions_at_once(desk_server, outputs, tokens, tmp_path):
-    desk = desk_server(outputs)
-    ana, bo = client(desk, tokens["ana"]), client(desk, tokens["bo"])
+def test_removing_or_resetting_a_user_ends_their_sessions_at_once(
+    desk_server, example_outputs, team_links, tmp_path
+):
+    desk = desk_server(example_outputs)
+    ana, bo = client(desk, team_links["ana"]), client(desk, team_links["bo"])
     removed = run_panel(
-        "desk", "users", "remove", "ana", "--out", str(outputs), cwd=tmp_path
+        "desk", "users", "remove", "ana", "--out", str(example_outputs), cwd=tmp_path
     )  # another process
     assert removed.returncode == 0, removed.stderr
     assert ana.get("/").status_code == 401
-    assert client(desk).post("/login", data={"token": tokens["ana"]}).status_code == 401
-    ada = client(desk, tokens["ada"])
+    assert client(desk).post("/login", data={"token": team_links["ana"]}).status_code == 401
+    ada = client(desk, team_links["ada"])
     page = ada.post("/users/reset", data={**form_of(ada, "/users"), "name": "bo"})
     assert page.status_code == 200 and "New link for bo" in page.text
     assert bo.get("/").status_code == 401
@@ -163,50 +158,52 @@ def test_removing_or_resetting_a_user_ends_their_sessions_at_once(desk_server, o
     assert client(desk, new).get("/").status_code == 200
 
 
-def test_sessions_expire_and_signing_out_ends_them(desk_server, outputs, tokens):
-    desk = desk_server(outputs, session_ttl=1.0)
-    ana = client(desk, tokens["ana"])
+def test_sessions_expire_and_signing_out_ends_them(desk_server, example_outputs, team_links):
+    desk = desk_server(example_outputs, session_ttl=1.0)
+    ana = client(desk, team_links["ana"])
     assert ana.get("/").status_code == 200
     time.sleep(1.3)
     assert ana.get("/").status_code == 401
-    pat = client(desk, tokens["pat"])
+    pat = client(desk, team_links["pat"])
     assert pat.post("/logout", data={"csrf": form_of(pat)["csrf"]}).status_code == 303
     assert pat.get("/").status_code == 401
-    assert [e["action"] for e in audit(outputs) if e["user"] == "pat"] == ["signed-in", "signed-out"]
+    assert [e["action"] for e in audit(example_outputs) if e["user"] == "pat"] == ["signed-in", "signed-out"]
 
 
 # -- Sign-in: the rate limit, the tokens ---------------------------------------------------------
 
 
-def test_wrong_tokens_are_rate_limited_per_address(desk_server, outputs, tokens):
-    desk = desk_server(outputs, sign_in_failures=3, sign_in_window=60.0)
+def test_wrong_tokens_are_rate_limited_per_address(desk_server, example_outputs, team_links):
+    desk = desk_server(example_outputs, sign_in_failures=3, sign_in_window=60.0)
     here = client(desk)
     for _ in range(3):
-        assert here.post("/login", data={"token": tokens["ana"][:-2] + "xx"}).status_code == 401
-    limited = here.post("/login", data={"token": tokens["ana"]})  # even the right one, for now
+        assert here.post("/login", data={"token": team_links["ana"][:-2] + "xx"}).status_code == 401
+    limited = here.post("/login", data={"token": team_links["ana"]})  # even the right one, for now
     assert limited.status_code == 429 and "set-cookie" not in limited.headers
     assert "too many wrong sign-in links from this address; wait" in limited.text
     assert re.search(r"wait (\d+ seconds|1 minutes?)", limited.text)
     elsewhere = client(desk, source="127.0.0.2")  # another address is not held up
-    assert elsewhere.post("/login", data={"token": tokens["ana"]}).status_code == 303
+    assert elsewhere.post("/login", data={"token": team_links["ana"]}).status_code == 303
 
 
-def test_no_token_in_any_log_line_or_file_of_the_desk(desk_server, outputs, tokens, caplog):
+def test_no_token_in_any_log_line_or_file_of_the_desk(desk_server, example_outputs, team_links, caplog):
     caplog.set_level(logging.DEBUG)
-    desk = desk_server(outputs)
-    ada = client(desk, tokens["ada"])
-    client(desk).post("/login", data={"token": tokens["ana"][:-1] + "x"})  # a wrong one, logged
+    desk = desk_server(example_outputs)
+    ada = client(desk, team_links["ada"])
+    client(desk).post("/login", data={"token": team_links["ana"][:-1] + "x"})  # a wrong one, logged
     page = ada.post("/users/add", data={**form_of(ada, "/users"), "name": "cy", "role": "reviewer"})
     shown = re.search(r"login\?token=([\w.-]+)", page.text).group(1)  # type: ignore[union-attr]
     assert client(desk, shown).get("/").status_code == 200  # shown once, to the admin, and it works
-    secrets_ = [*tokens.values(), shown, desk.token]
-    texts = [caplog.text, *(p.read_bytes().decode("latin-1") for p in (outputs / ".team").iterdir())]
+    secrets_ = [*team_links.values(), shown, desk.token]
+    texts = [caplog.text, *(p.read_bytes().decode("latin-1") for p in (example_outputs / ".team").iterdir())]
     assert "a sign-in with a wrong token from 127.0.0.1" in caplog.text
     for text in texts:
         for token in secrets_:
             assert token not in text and token.split(".")[-1] not in text
-    assert "cy as reviewer" in (outputs / ".team/audit.jsonl").read_text()
-    with sqlite3.connect(outputs / ".team/work.sqlite3") as db:  # the work store holds no token either
+    assert "cy as reviewer" in (example_outputs / ".team/audit.jsonl").read_text()
+    with sqlite3.connect(
+        example_outputs / ".team/work.sqlite3"
+    ) as db:  # the work store holds no token either
         dump = "\n".join(db.iterdump())
     assert not any(token in dump for token in secrets_)
 
@@ -216,15 +213,17 @@ def test_no_token_in_any_log_line_or_file_of_the_desk(desk_server, outputs, toke
 PROXY = "127.0.0.2"  # the single sign-on proxy in these tests: a loopback address of its own
 
 
-def test_a_proxy_header_counts_only_from_the_trusted_address(desk_server, outputs, tokens, caplog):
+def test_a_proxy_header_counts_only_from_the_trusted_address(
+    desk_server, example_outputs, team_links, caplog
+):
     caplog.set_level(logging.WARNING)
-    desk = desk_server(outputs, proxy=ProxyMode("X-Forwarded-User", frozenset({PROXY})))
+    desk = desk_server(example_outputs, proxy=ProxyMode("X-Forwarded-User", frozenset({PROXY})))
     sent = {"X-Forwarded-User": "pat"}
     direct = client(desk)  # 127.0.0.1: not the proxy
     assert direct.get("/", headers=sent).status_code == 401
     assert "ignored the X-Forwarded-User header on a connection from 127.0.0.1" in caplog.text
     # A signed-in reviewer sending the header straight to the desk stays who they are.
-    ana = client(desk, tokens["ana"])
+    ana = client(desk, team_links["ana"])
     assert "Signed in as </span>ana" in ana.get("/", headers=sent).text
     assert ana.post(RECORD + "/publish", data=form_of(ana), headers=sent).status_code == 403
 
@@ -244,17 +243,19 @@ def test_a_proxy_header_counts_only_from_the_trusted_address(desk_server, output
         "tools[0].reviews.builder.review": TEXT,
     }
     assert proxy.post(RECORD + "/save", data=form, headers={"X-Forwarded-User": "zoe"}).status_code == 303
-    assert history(outputs)[-1] == ("zoe", "edited")
+    assert history(example_outputs)[-1] == ("zoe", "edited")
     assert proxy.post(RECORD + "/publish", data=form, headers={"X-Forwarded-User": "zoe"}).status_code == 403
     known = client(desk, source=PROXY).get("/", headers=sent)  # an account: its role
     assert "(publisher)" in known.text
-    assert [e["note"] for e in audit(outputs) if e["user"] == "zoe" and e["action"] == "signed-in"] == [
-        f"through the proxy at {PROXY}"
-    ]
+    assert [
+        e["note"] for e in audit(example_outputs) if e["user"] == "zoe" and e["action"] == "signed-in"
+    ] == [f"through the proxy at {PROXY}"]
 
 
-def test_known_users_only_refuses_proxy_users_without_an_account(desk_server, outputs, tokens):
-    desk = desk_server(outputs, proxy=ProxyMode("X-Forwarded-User", frozenset({PROXY}), known_only=True))
+def test_known_users_only_refuses_proxy_users_without_an_account(desk_server, example_outputs, team_links):
+    desk = desk_server(
+        example_outputs, proxy=ProxyMode("X-Forwarded-User", frozenset({PROXY}), known_only=True)
+    )
     proxy = client(desk, source=PROXY)
     refused = proxy.get("/", headers={"X-Forwarded-User": "zoe"})
     assert refused.status_code == 403 and "zoe has no account on this desk" in refused.text

@@ -7,29 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from test_desk_browser import RECORD, sign_in
 
-from panel.team.accounts import Accounts
 from panel.team.policy import write_policy
 
-from factory import write_example_comparison
-
-ROLES = {"ana": "reviewer", "bo": "reviewer", "pat": "publisher", "lee": "publisher"}
 TITLE = "Quillstack vs Ledgerlight"
-
-
-@pytest.fixture
-def outputs(tmp_path: Path) -> Path:
-    root = tmp_path / "outputs"
-    write_example_comparison(root)
-    return root
-
-
-@pytest.fixture
-def links(outputs: Path) -> dict[str, str]:
-    accounts = Accounts(outputs)
-    return {name: accounts.add(name, role, "setup").token for name, role in ROLES.items()}
 
 
 def queue_rows(page: object) -> list[tuple[str, str]]:
@@ -45,13 +27,15 @@ def queue_rows(page: object) -> list[tuple[str, str]]:
     ]
 
 
-def published(outputs: Path) -> dict:
-    return json.loads((outputs / "published/quillstack-vs-ledgerlight.json").read_text())
+def published(example_outputs: Path) -> dict:
+    return json.loads((example_outputs / "published/quillstack-vs-ledgerlight.json").read_text())
 
 
-def test_a_publisher_assigns_a_draft_and_it_is_in_the_reviewers_drafts(browser, desk_server, outputs, links):
-    desk = desk_server(outputs)
-    pat, ana = sign_in(browser, desk, links["pat"]), sign_in(browser, desk, links["ana"])
+def test_a_publisher_assigns_a_draft_and_it_is_in_the_reviewers_drafts(
+    browser, desk_server, example_outputs, team_links
+):
+    desk = desk_server(example_outputs)
+    pat, ana = sign_in(browser, desk, team_links["pat"]), sign_in(browser, desk, team_links["ana"])
     assert "Nothing is assigned to you" in ana.inner_text("table.queue")  # "My drafts" comes first
     pat.goto(desk.url + RECORD)
     assert pat.inner_text(".assigned-line") == "Not assigned to anyone."
@@ -74,9 +58,11 @@ def test_a_publisher_assigns_a_draft_and_it_is_in_the_reviewers_drafts(browser, 
         page.context.close()
 
 
-def test_opening_a_draft_someone_has_shows_who_and_since_when(browser, desk_server, outputs, links):
-    desk = desk_server(outputs)
-    ana, bo = sign_in(browser, desk, links["ana"]), sign_in(browser, desk, links["bo"])
+def test_opening_a_draft_someone_has_shows_who_and_since_when(
+    browser, desk_server, example_outputs, team_links
+):
+    desk = desk_server(example_outputs)
+    ana, bo = sign_in(browser, desk, team_links["ana"]), sign_in(browser, desk, team_links["bo"])
     ana.goto(desk.url + RECORD)
     ana.click("button:has-text('Take it')")
     assert ana.inner_text(".assigned-line").startswith("Assigned to you since")
@@ -94,10 +80,12 @@ def test_opening_a_draft_someone_has_shows_who_and_since_when(browser, desk_serv
         page.context.close()
 
 
-def test_four_eyes_refuses_the_publisher_who_changed_the_verdict(browser, desk_server, outputs, links):
-    write_policy(outputs, four_eyes=True)
-    desk = desk_server(outputs)
-    pat, lee = sign_in(browser, desk, links["pat"]), sign_in(browser, desk, links["lee"])
+def test_four_eyes_refuses_the_publisher_who_changed_the_verdict(
+    browser, desk_server, example_outputs, team_links
+):
+    write_policy(example_outputs, four_eyes=True)
+    desk = desk_server(example_outputs)
+    pat, lee = sign_in(browser, desk, team_links["pat"]), sign_in(browser, desk, team_links["lee"])
     pat.goto(desk.url + RECORD)
     pat.fill("[name='tools[0].reviews.builder.score']", "50")
     pat.select_option("[name='tools[0].reviews.builder.verdict']", "skip")
@@ -110,7 +98,7 @@ def test_four_eyes_refuses_the_publisher_who_changed_the_verdict(browser, desk_s
         "cannot publish: the four-eyes rule is on and pat changed Quillstack: reviews.builder.score"
         in refusal
     )
-    assert not (outputs / "published").exists()
+    assert not (example_outputs / "published").exists()
     pat.click("button:has-text('Ask for publication')")
     assert "Sent for approval" in pat.inner_text("[role=status]")
 
@@ -119,14 +107,16 @@ def test_four_eyes_refuses_the_publisher_who_changed_the_verdict(browser, desk_s
     lee.click(f"text={TITLE}")
     lee.click("button:has-text('Approve and publish')")
     assert "Published." in lee.inner_text("[role=status]")
-    assert published(outputs)["published_by"] == "lee"
+    assert published(example_outputs)["published_by"] == "lee"
     for page in (pat, lee):
         page.context.close()
 
 
-def test_a_reviewer_asks_and_a_publisher_approves_which_publishes(browser, desk_server, outputs, links):
-    desk = desk_server(outputs)
-    ana, pat = sign_in(browser, desk, links["ana"]), sign_in(browser, desk, links["pat"])
+def test_a_reviewer_asks_and_a_publisher_approves_which_publishes(
+    browser, desk_server, example_outputs, team_links
+):
+    desk = desk_server(example_outputs)
+    ana, pat = sign_in(browser, desk, team_links["ana"]), sign_in(browser, desk, team_links["pat"])
     ana.goto(desk.url + RECORD)
     assert ana.locator("button:text-is('Publish')").count() == 0  # a reviewer cannot publish
     ana.fill("[name='tools[0].reviews.builder.score']", "50")
@@ -144,7 +134,7 @@ def test_a_reviewer_asks_and_a_publisher_approves_which_publishes(browser, desk_
     assert "Score 80 → 50 · verdict ship → skip" in approval.inner_text()
     pat.click("button:has-text('Approve and publish')")
     assert "Published." in pat.inner_text("[role=status]")
-    copy = published(outputs)
+    copy = published(example_outputs)
     assert copy["published_by"] == "pat"
     assert [(c["by"], c["action"]) for c in copy["history"]][-2:] == [("ana", "edited"), ("pat", "published")]
     pat.goto(desk.url + "/")
