@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -14,7 +14,9 @@ from panel.cli.options import EditorOpt, OutOpt
 from panel.errors import InputError
 
 if TYPE_CHECKING:
-    from panel.team.accounts import Issued
+    from collections.abc import Callable
+
+    from panel.team.accounts import Accounts, Issued
 
 team_commands = typer.Typer()
 users_app = typer.Typer(
@@ -49,12 +51,25 @@ def _root(out: Path | None) -> Path:
     return root
 
 
-def _say_link(issued: Issued, host: str, port: int) -> None:
-    from panel.team.accounts import sign_in_link
+def _issue(
+    out: Path | None,
+    editor: str | None,
+    action: Literal["user-added", "user-reset"],
+    change: Callable[[Accounts, str], Issued],
+    link: tuple[str, int],
+) -> None:
+    """Add or reset an account, log it, and print its link once."""
+    from panel.editorial.editing import editor_name
+    from panel.team.accounts import Accounts, sign_in_link
+    from panel.team.audit import AuditLog
 
+    root = _root(out)
+    by = editor_name(editor)
+    issued = change(Accounts(root), by)
     account = issued.account
+    AuditLog(root).append(by, action, "cli", note=f"{account.name} as {account.role}")
     print(f"{account.name} ({account.role}): sign-in link, shown this once; send it privately:")
-    print(sign_in_link(issued.token, host, port))
+    print(sign_in_link(issued.token, *link))
     print("On another address, keep the part from /login on; `panel desk users reset` makes a new one.")
 
 
@@ -70,15 +85,9 @@ def users_add(
     """Add a user and print their personal sign-in link, once: only a slow hash of it is kept
     (in OUT/.team/users.json, readable by you alone). Once there is a user, the desk's single
     shared token no longer signs anyone in."""
-    from panel.editorial.editing import editor_name
-    from panel.team.accounts import Accounts
-    from panel.team.audit import AuditLog
-
-    root = _root(out)
-    by = editor_name(editor)
-    issued = Accounts(root).add(name, role, by)
-    AuditLog(root).append(by, "user-added", "cli", note=f"{issued.account.name} as {issued.account.role}")
-    _say_link(issued, link_host, link_port)
+    _issue(
+        out, editor, "user-added", lambda accounts, by: accounts.add(name, role, by), (link_host, link_port)
+    )
 
 
 @users_app.command("list")
@@ -123,15 +132,9 @@ def users_reset(
 ) -> None:
     """Give a user a new sign-in link (printed once), optionally a new role: the old link and
     every session made with it stop working."""
-    from panel.editorial.editing import editor_name
-    from panel.team.accounts import Accounts
-    from panel.team.audit import AuditLog
-
-    root = _root(out)
-    by = editor_name(editor)
-    issued = Accounts(root).reset(name, by, role)
-    AuditLog(root).append(by, "user-reset", "cli", note=f"{issued.account.name} as {issued.account.role}")
-    _say_link(issued, link_host, link_port)
+    _issue(
+        out, editor, "user-reset", lambda accounts, by: accounts.reset(name, by, role), (link_host, link_port)
+    )
 
 
 def _switch(value: str | None, option: str) -> bool | None:

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
+from panel.core.transactions import tx
 from panel.errors import ConflictError
 from panel.records import Comparison, ToolPanel, panels_of, utcnow
 from panel.team.folder import ensure, team_dir
@@ -130,15 +131,8 @@ class WorkStore:
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken at once (BEGIN IMMEDIATE), so a read-then-write is atomic."""
-        with self._lock:
-            conn = self._conn()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._lock, tx(self._conn()) as conn:
+            yield conn
 
     def close(self) -> None:
         with self._lock:
