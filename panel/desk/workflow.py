@@ -57,7 +57,19 @@ def refused(a: Acting, status: int, text: str, keep_form: bool = False) -> actio
     return actions.Result(view=view, status=status)
 
 
+def _not_a_draft(a: Acting) -> actions.Result | None:
+    """Published records are nobody's work: only a draft that reads can be taken or assigned."""
+    _, record = current(a.desk, a.path)
+    if record is None:
+        return actions.Result(status=409, message=actions.INVALID)
+    if record.status == "published":
+        return actions.Result(status=409, message=actions.PUBLISHED)
+    return None
+
+
 def take(a: Acting) -> actions.Result:
+    if (refusal := _not_a_draft(a)) is not None:
+        return refusal
     try:
         a.ctx.work.take(a.rel, a.name, a.ctx.policy().lock_window)
     except Held as exc:
@@ -79,6 +91,8 @@ def hand_back(a: Acting) -> actions.Result:
 
 
 def assign(a: Acting) -> actions.Result:
+    if (refusal := _not_a_draft(a)) is not None:
+        return refusal
     try:
         name = valid_name(a.form.get("assignee", ""))
     except InputError:

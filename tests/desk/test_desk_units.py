@@ -8,11 +8,13 @@ import re
 
 import pytest
 
+from panel.cli.desk import TOKEN_ENV, desk_token
 from panel.desk.queue import QueueQuery
 from panel.desk.rendering import page_style_hash
 from panel.desk.security import FormError, allowed_hosts, parse_form
 from panel.desk.views import word_diff
 from panel.editorial.render import render_page
+from panel.errors import ConfigError
 
 from pages import NAMES, comparison
 
@@ -68,6 +70,15 @@ def test_allowed_hosts_are_the_served_address_and_the_named_ones():
         "proxy.lan:443",
     }
     assert allowed_hosts("::1", 9000, []) == {"[::1]:9000", "localhost:9000"}
+
+
+def test_beyond_loopback_a_team_needs_no_shared_token(monkeypatch):
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    with pytest.raises(ConfigError, match=r"refusing to serve on 192\.0\.2\.10 without a token"):
+        desk_token("192.0.2.10")
+    token, generated = desk_token("192.0.2.10", team=True)  # accounts or a trusted proxy sign people in
+    assert len(token) >= 40 and not generated  # never printed
+    assert desk_token("127.0.0.1")[1] is True  # alone on loopback: a one-run token, printed
 
 
 def test_the_csp_style_hash_is_the_published_pages_stylesheet():
