@@ -46,6 +46,16 @@ class ProxyMode:
     known_only: bool = False
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """Who a sign-in link's token is: name and role from the account, or the person alone."""
+
+    name: str
+    role: str
+    source: str  # "solo" or "account"
+    key: str = ""
+
+
 def client_address(scope: Scope) -> str:
     client = scope.get("client")
     return str(client[0]) if client else ""
@@ -75,17 +85,20 @@ class Identity:
         """No accounts: the single shared token signs in the person running the desk."""
         return self.accounts.empty
 
-    def sign_in(self, token: str) -> DeskSession | None:
-        """A new session for the token's owner, or None. Slow on purpose (one argon2 check) when
-        there are accounts: run it off the event loop."""
+    def check(self, token: str) -> SignedIn | None:
+        """Who the token signs in, or None. Slow on purpose (one argon2 check) when there are
+        accounts: run it off the event loop; `start` then makes the session, on the loop."""
         if self.solo:
-            if not token_matches(token, self._solo_token):
-                return None
-            return self.sessions.new(self.solo_name, SOLO_ROLE, "solo")
+            return (
+                SignedIn(self.solo_name, SOLO_ROLE, "solo")
+                if token_matches(token, self._solo_token)
+                else None
+            )
         account = self.accounts.verify(token)
-        if account is None:
-            return None
-        return self.sessions.new(account.name, account.role, "account", account.key)
+        return SignedIn(account.name, account.role, "account", account.key) if account is not None else None
+
+    def start(self, who: SignedIn) -> DeskSession:
+        return self.sessions.new(who.name, who.role, who.source, who.key)
 
     def resolve(self, scope: Scope) -> Resolved:
         """The request's session: through the trusted proxy's header, else the cookie's, if it is
