@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import re
 
 import pytest
 
 from panel.cli.desk import TOKEN_ENV, desk_token
+from panel.desk import security
+from panel.desk.identity import Identity, SignedIn
 from panel.desk.queue import QueueQuery
 from panel.desk.rendering import page_style_hash
 from panel.desk.security import FormError, allowed_hosts, parse_form
 from panel.desk.views import word_diff
 from panel.editorial.render import render_page
 from panel.errors import ConfigError
+from panel.team.accounts import Accounts
 
 from pages import NAMES, comparison
 
@@ -70,6 +74,16 @@ def test_allowed_hosts_are_the_served_address_and_the_named_ones():
         "proxy.lan:443",
     }
     assert allowed_hosts("::1", 9000, []) == {"[::1]:9000", "localhost:9000"}
+
+
+def test_the_shared_token_is_compared_in_constant_time(monkeypatch, tmp_path):
+    calls: list[int] = []
+    real = hmac.compare_digest
+    monkeypatch.setattr(security.hmac, "compare_digest", lambda a, b: calls.append(1) or real(a, b))
+    identity = Identity(security.Sessions(), Accounts(tmp_path), "cookie", "the-desk-token-0123456789", "me")
+    assert identity.check("the-desk-token-0123456780") is None
+    assert identity.check("the-desk-token-0123456789") == SignedIn("me", "publisher", "solo")
+    assert len(calls) == 2
 
 
 def test_beyond_loopback_a_team_needs_no_shared_token(monkeypatch):
