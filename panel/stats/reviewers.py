@@ -12,7 +12,9 @@ first review's verdicts before saving agrees more easily: the blind second revie
 
 from __future__ import annotations
 
+import logging
 import math
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from panel.stats.figures import ReviewerAgreement
 from panel.team.work import WorkStore
 
 VALUES = {"skip": 0.0, "ship": 1.0}
+log = logging.getLogger(__name__)
 
 
 def reviewer_alpha(verdicts: Iterable[tuple[str, str, str, str]]) -> ReviewerAgreement:
@@ -42,11 +45,15 @@ def reviewer_alpha(verdicts: Iterable[tuple[str, str, str, str]]) -> ReviewerAgr
 
 
 def reviewer_agreement(root: Path) -> ReviewerAgreement | None:
-    """The folder's figure; None when no desk has kept verdicts there (nothing is created)."""
+    """The folder's figure; None when no desk has kept verdicts there (nothing is created), or
+    when its store cannot be read just now (the other figures never wait on it)."""
     store = WorkStore.existing(root)
     if store is None:
         return None
     try:
         return reviewer_alpha(store.all_verdicts())
+    except sqlite3.Error as exc:
+        log.info("reviewers' verdicts in %s not read: %s", store.path, exc)
+        return None
     finally:
         store.close()
