@@ -8,8 +8,11 @@ and prints: start-up time until the first queue page answers, with no index yet 
 the index from the first run (warm); the median of 20 requests for the queue's first page, a
 filtered query and a record page; the median of 20 real saves (a POST with its CSRF token); the
 server's peak RSS; and its RSS after 20 and after 200 repeated requests (memory must not grow).
+Then, as a team (accounts added while it runs, 50 drafts assigned to a reviewer and 50 awaiting
+approval): a sign-in with a personal link (an argon2id check), "My drafts", "Awaiting approval",
+a record page with its team panel, and taking a draft.
 Targets on a 2-core machine: start-up under 10 s; queue and record pages under 300 ms median; a
-save under 200 ms; no growth with repeated requests.
+save under 200 ms; no growth with repeated requests; a sign-in (a deliberately slow hash) under 1 s.
 """
 
 from __future__ import annotations
@@ -245,8 +248,48 @@ def main() -> None:
         line("RSS after 200 more requests", after_220, f"MiB ({after_220 - after_20:+.1f} MiB)")
         line("RSS after 200 more again", after_420, f"MiB ({after_420 - after_220:+.1f} MiB)")
         line("peak RSS of the desk server", desk.peak_rss_mib(), "MiB")
+        team(desk, root, args.comparisons)
     finally:
         desk.stop()
+
+
+def team(desk: Desk, root: Path, comparisons: int) -> None:
+    """The same desk as a team's: accounts appear while it runs (its single token stops working)."""
+    from panel.team.accounts import Accounts
+    from panel.team.work import WorkStore
+
+    accounts = Accounts(root)
+    ana, pat = accounts.add("ana", "reviewer", "bench").token, accounts.add("pat", "publisher", "bench").token
+    work = WorkStore(root)
+    names = [
+        f"{slugify(f'Tool {2 * k:05d}')}-vs-{slugify(f'Tool {2 * k + 1:05d}')}" for k in range(comparisons)
+    ]
+    for name in names[:50]:
+        work.assign(f"comparisons/{name}.json", "ana", "pat")
+    for name in names[50:100]:
+        work.request(f"comparisons/{name}.json", "ana", 1)
+    work.close()
+    reviewer = httpx.Client(base_url=desk.url, headers={"Origin": desk.url}, timeout=60)
+    publisher = httpx.Client(base_url=desk.url, headers={"Origin": desk.url}, timeout=60)
+    line(
+        "sign-in with a personal link",
+        median_ms(lambda: ok(reviewer.post("/login", data={"token": ana}), 303)),
+        "ms, median of 20",
+    )
+    ok(publisher.post("/login", data={"token": pat}), 303)
+    line("queue, My drafts (50 assigned)", median_ms(lambda: ok(reviewer.get("/"))), "ms, median of 20")
+    line("queue, Awaiting approval (50)", median_ms(lambda: ok(publisher.get("/"))), "ms, median of 20")
+    record = f"/r/comparisons~{names[60]}"
+    line("record page, awaiting approval", median_ms(lambda: ok(publisher.get(record))), "ms, median of 20")
+    takes = []
+    for name in names[100:120]:
+        csrf = hidden(ok(reviewer.get(f"/r/comparisons~{name}")).text)["csrf"]
+        started = time.perf_counter()
+        ok(reviewer.post(f"/r/comparisons~{name}/take", data={"csrf": csrf}), 303)
+        takes.append((time.perf_counter() - started) * 1000)
+    line("take a draft (a POST)", statistics.median(takes), "ms, median of 20")
+    reviewer.close()
+    publisher.close()
 
 
 def line(label: str, value: float, unit: str) -> None:

@@ -43,3 +43,8 @@ class EngineUnavailable(EngineError):
 class ConflictError(PanelError):
     """A record changed on disk since it was read (another reviewer, the desk, a batch run):
     the change was not written, so nobody's work is lost. Re-open the record and apply it again."""
+
+
+class PolicyError(PanelError):
+    """A team rule (`panel desk policy`: the four-eyes rule) does not let this person do this
+    action; nothing was changed. The message says which rule and who may."""

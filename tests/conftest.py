@@ -182,8 +182,9 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 def record_tree(root: Path) -> dict[str, bytes]:
-    """`tree` without the record index's own files (rebuildable, never a record)."""
-    return {k: v for k, v in tree(root).items() if not k.startswith(".index")}
+    """`tree` without the record index's own files (rebuildable, never a record) and the team's
+    (`.team/`: accounts, rules, the work store and the audit log, which tests check on their own)."""
+    return {k: v for k, v in tree(root).items() if not k.startswith((".index", ".team/"))}
 
 
 def write_tool(path: Path, **fields: object) -> Path:
@@ -212,9 +213,12 @@ class DeskServer:
         self.thread.join(timeout=30)  # type: ignore[attr-defined]
 
 
-def start_desk(root: Path, *, editor: str = "desk-default", allow_hosts: tuple[str, ...] = ()) -> DeskServer:
+def start_desk(
+    root: Path, *, editor: str = "desk-default", allow_hosts: tuple[str, ...] = (), **options: object
+) -> DeskServer:
     """The desk app as `panel desk` serves it (uvicorn, lifespan, every guard), bound first to a
-    free port so there is no race for it."""
+    free port so there is no race for it. `options`: more DeskConfig fields (proxy, session_ttl,
+    sign_in_failures, ...)."""
     import threading
     import time
 
@@ -234,6 +238,7 @@ def start_desk(root: Path, *, editor: str = "desk-default", allow_hosts: tuple[s
         editor=editor,
         allow_hosts=list(allow_hosts),
         on_indexed=lambda count, seconds: indexed.set(),
+        **options,  # type: ignore[arg-type]
     )
     server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -244,6 +249,29 @@ def start_desk(root: Path, *, editor: str = "desk-default", allow_hosts: tuple[s
             raise RuntimeError("the desk did not start")
         time.sleep(0.02)
     return DeskServer(f"http://127.0.0.1:{port}", root, DESK_TOKEN, server, thread)
+
+
+@pytest.fixture
+def example_outputs(tmp_path: Path) -> Path:
+    """An outputs folder holding the example comparison and its two panels
+    (factory.write_example_comparison): the desk tests' starting point."""
+    from factory import write_example_comparison
+
+    root = tmp_path / "outputs"
+    write_example_comparison(root)
+    return root
+
+
+TEAM = {"ana": "reviewer", "bo": "reviewer", "pat": "publisher", "lee": "publisher", "ada": "admin"}
+
+
+@pytest.fixture
+def team_links(example_outputs: Path) -> dict[str, str]:
+    """Accounts on `example_outputs`, one per TEAM member: name -> personal sign-in token."""
+    from panel.team.accounts import Accounts
+
+    accounts = Accounts(example_outputs)
+    return {name: accounts.add(name, role, "setup").token for name, role in TEAM.items()}
 
 
 @pytest.fixture

@@ -16,11 +16,12 @@ import typer
 from typer.exceptions import TyperException
 
 from panel.cli.claims import claims_app
-from panel.cli.desk import desk
+from panel.cli.desk import desk_app
 from panel.cli.editorial import editorial
 from panel.cli.generate import generate
 from panel.cli.info import info, personas_app
 from panel.cli.site import site_app
+from panel.cli.team import team_commands
 from panel.cli.votes import votes_app
 from panel.core import files
 from panel.errors import PanelError
@@ -47,7 +48,9 @@ app = typer.Typer(
 # diff, publish, render, stats (editorial.py); claims; the review desk; community votes; the site.
 for group in (generate, info, editorial, claims_app):
     app.registered_commands.extend(group.registered_commands)
-app.command()(desk)
+desk_app.registered_commands.extend(team_commands.registered_commands)  # policy, audit
+desk_app.registered_groups.extend(team_commands.registered_groups)  # users
+app.add_typer(desk_app, name="desk")
 app.add_typer(personas_app, name="personas")
 app.add_typer(votes_app, name="votes")
 app.add_typer(site_app, name="site")

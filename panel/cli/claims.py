@@ -103,8 +103,9 @@ def claims(
     from panel.editorial import editing, saving
     from panel.generation.session import Session
     from panel.grounding import ground
-    from panel.records import panels_of, with_panels
+    from panel.records import panels_of, utcnow, with_panels
     from panel.records.store import file_version, write_record_if
+    from panel.team.audit import AuditLog
 
     if check is not None and (tool is None or persona is None or len(records) != 1):
         raise InputError("--check needs one RECORD, --tool and --persona", where="claims")
@@ -121,9 +122,11 @@ def claims(
         path, record, version = loaded[0]
         assert tool is not None and persona is not None
         by = editing.editor_name(editor)
+        since = utcnow()
         saved = saving.save_check(
             path, record, version, (tool, persona, check), by, note, session.outputs, session.personas
         )
+        AuditLog(session.outputs.root).log_changes([p for p, _ in saved], by, since, "cli")
         for written, what in saved:
             line = f"Marked checked in {written}" if what == "updated" else f"{written}: {what}"
             terminal.err.print(line, markup=False, soft_wrap=True)

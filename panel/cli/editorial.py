@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -36,6 +37,7 @@ def edit(record: RecordArg, editor: EditorOpt = None, out: OutOpt = None) -> Non
     from panel.editorial import editing, saving
     from panel.editorial.validate import valid_record
     from panel.generation.session import Session
+    from panel.records import utcnow
     from panel.records.store import file_version
 
     version = file_version(record)  # read before the record: a change in between is a conflict
@@ -51,6 +53,7 @@ def edit(record: RecordArg, editor: EditorOpt = None, out: OutOpt = None) -> Non
         console.print(f"No changes: {record} is as it was.", markup=False)
         return
     session = Session.open(out=out)
+    since = utcnow()
     try:
         written = saving.save_edit(record, applied, by, session.outputs, version, session.personas)
     except ConflictError as exc:
@@ -60,10 +63,18 @@ def edit(record: RecordArg, editor: EditorOpt = None, out: OutOpt = None) -> Non
             where=record,
             hint=f"your edit is kept in {kept}: run `panel edit {record}` again and re-apply it from there",
         ) from None
+    _audit(session.outputs.root, [path for path, _ in written], by, since)
     for path, what in written:
         console.print(
             f"{what.capitalize()}: {path}" if what == "updated" else f"{path}: {what}", markup=False
         )
+
+
+def _audit(root: Path, files: list[Path], by: str, since: datetime, copies: list[Path] | None = None) -> None:
+    """The history entries this command wrote, to the outputs folder's audit log (panel/team)."""
+    from panel.team.audit import AuditLog
+
+    AuditLog(root).log_changes(files, by, since, "cli", copies or [])
 
 
 @editorial.command()
@@ -141,17 +152,20 @@ def publish(
     from panel.cli import terminal
     from panel.editorial import editing, publishing, render
     from panel.generation.session import Session
+    from panel.records import utcnow
 
     session = Session.open(out=out)
     names = session.persona_names
+    by, since = editing.editor_name(editor), utcnow()
     result = publishing.publish(
         record,
         session.outputs,
         session.personas,
-        editing.editor_name(editor),
+        by,
         lambda rec, fmt: render.render_page(rec, fmt, names),
         require_checked=require_checked,
     )
+    _audit(session.outputs.root, [record], by, since, copies=result.paths[:1])
     console = Console(highlight=False, soft_wrap=True)
     for warning in result.warnings:
         terminal.err.print(f"panel: warning: {warning}; not checked by anyone", markup=False, soft_wrap=True)

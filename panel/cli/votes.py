@@ -47,12 +47,14 @@ def import_votes(
 
     from panel.cli import terminal
     from panel.editorial import editing, votes
+    from panel.records import utcnow
     from panel.records.store import Outputs, outputs_root
+    from panel.team.audit import AuditLog
 
     tallies = votes.read_votes(file)
-    outcomes, missing = votes.import_votes(
-        tallies, Outputs(outputs_root(out)), editing.editor_name(editor), comparison
-    )
+    root, by, since = outputs_root(out), editing.editor_name(editor), utcnow()
+    outcomes, missing = votes.import_votes(tallies, Outputs(root), by, comparison)
+    AuditLog(root).log_changes([o.path for o in outcomes if o.status == "updated"], by, since, "cli")
     console = Console(highlight=False, soft_wrap=True)
     for o in outcomes:
         if o.status in _LEFT_ALONE:

@@ -40,12 +40,13 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~_UMASK
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same folder, fsync, then rename over the target."""
+def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write to a temp file in the same folder, fsync, then rename over the target. `mode`: the
+    file's permissions (e.g. 0o600 for a file of secrets), else those `open` would give it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, _mode_for(path))
+        os.fchmod(fd, _mode_for(path) if mode is None else mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -14,7 +14,7 @@ from pathlib import Path
 from panel.editorial import editing, publishing, saving
 from panel.editorial.votes import MAX_COUNT
 from panel.editorial.votes import set_votes as apply_votes
-from panel.errors import ConflictError, InputError, PanelError
+from panel.errors import ConflictError, InputError, PanelError, PolicyError
 from panel.grounding import ground
 from panel.records import Comparison, panels_of
 from panel.records.store import write_record_if
@@ -182,7 +182,7 @@ def publish(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: str) 
         result = publishing.publish(path, desk.outputs, desk.personas, by, desk.render, expect=version)
     except ConflictError:
         return conflict(desk, rid, path, form)
-    except InputError as exc:
+    except (InputError, PolicyError) as exc:  # the CLI's refusals, word for word
         return _problem(desk, rid, path, form, exc.line())
     notice = "published" if result.status == "published" else "published-unchanged"
     if not result.warnings:

@@ -1,5 +1,7 @@
 """What the queue page shows, already worded: one page of index rows, the filters and paging.
-The filters come from the URL and are checked against the index's own vocabulary."""
+The filters come from the URL and are checked against the index's own vocabulary. A team desk
+adds views (my drafts, awaiting approval, everything) and, per row, who has it and whether it
+awaits approval."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from panel.editorial.render import clean
 from .views import ACTIONS, FLAGS, KINDS, SORTS, STATUSES, when
 
 PAGE_SIZE = 50
+VIEWS = {"mine": "My drafts", "awaiting": "Awaiting approval", "all": "All records"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,23 @@ class QueueRowView:
     revision: int
     last_change: str
     claims: str
+    assigned: str = ""  # "ana" / "ana (idle since 10:15 UTC)"
+    approval: str = ""  # "awaiting approval" / "sent back"
+
+
+@dataclass(frozen=True)
+class RowWork:
+    """A row's team state, worded."""
+
+    assigned: str = ""
+    approval: str = ""
+
+
+@dataclass(frozen=True)
+class Tab:
+    label: str
+    url: str
+    selected: bool
 
 
 @dataclass(frozen=True)
@@ -47,6 +67,8 @@ class QueueView:
     sorts: list[Option]
     prev_url: str
     next_url: str
+    tabs: list[Tab]
+    view: str
 
 
 @dataclass(frozen=True)
@@ -59,6 +81,7 @@ class QueueQuery:
     q: str = ""
     sort: str = "-changed"
     page: int = 1
+    view: str | None = None  # None: the person's default (views.default_view)
 
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> QueueQuery:
@@ -78,6 +101,7 @@ class QueueQuery:
             q=(params.get("q") or "").strip()[:200],
             sort=pick("sort", SORTS) or "-changed",
             page=int(page),
+            view=pick("view", VIEWS),
         )
 
     def url(self, **changes: Any) -> str:
@@ -97,8 +121,36 @@ def _claims_line(counts: Mapping[str, int]) -> str:
     return " · ".join(parts)
 
 
-def queue_view(query: QueueQuery, rows: Sequence[Any], total: int) -> QueueView:
-    """`rows` are index RecordRows: id, kind, title, status, revision, flags, last change."""
+def default_view(role: str, solo: bool) -> str:
+    """What the queue shows first: a reviewer's own drafts, a publisher's approvals to give;
+    everything for a person working alone."""
+    if solo:
+        return "all"
+    return "mine" if role == "reviewer" else "awaiting"
+
+
+def tabs(query: QueueQuery, view: str, counts: Mapping[str, int]) -> list[Tab]:
+    """The views, each keeping the other filters; a count where the view has one."""
+    return [
+        Tab(
+            f"{label} ({counts[name]})" if name in counts else label,
+            query.url(view=name, page=1),
+            name == view,
+        )
+        for name, label in VIEWS.items()
+    ]
+
+
+def queue_view(
+    query: QueueQuery,
+    rows: Sequence[Any],
+    total: int,
+    work: Mapping[str, RowWork] | None = None,
+    tab_list: Sequence[Tab] = (),
+    view: str = "all",
+) -> QueueView:
+    """`rows` are index RecordRows: id, kind, title, status, revision, flags, last change;
+    `work` their team state by row id."""
     first = (query.page - 1) * PAGE_SIZE
     shown = f"{first + 1}–{first + len(rows)} of {total:,}" if rows else f"0 of {total:,}"
     views = []
@@ -116,6 +168,8 @@ def queue_view(query: QueueQuery, rows: Sequence[Any], total: int) -> QueueView:
                 revision=row.revision,
                 last_change=f"{last} · {when(row.last_change_at or row.updated_at)}",
                 claims=_claims_line(row.counts or {}),
+                assigned=(work or {}).get(row.id, RowWork()).assigned,
+                approval=(work or {}).get(row.id, RowWork()).approval,
             )
         )
 
@@ -133,4 +187,6 @@ def queue_view(query: QueueQuery, rows: Sequence[Any], total: int) -> QueueView:
         sorts=options(SORTS, query.sort),
         prev_url=query.url(page=query.page - 1) if query.page > 1 else "",
         next_url=query.url(page=query.page + 1) if first + len(rows) < total else "",
+        tabs=list(tab_list),
+        view=view,
     )

@@ -5,7 +5,8 @@ The desk edits what gets published, so it is treated as a real server even on lo
 - `SecurityHeaders`: a strict Content-Security-Policy and friends on every response.
 - `HostGuard`: the Host header must be the address the desk serves (DNS rebinding).
 - `BodyLimit`: request bodies are capped before anything reads them.
-- `SessionGuard`: every request but the login needs a session, got by exchanging the token.
+- `SessionGuard`: every request but the login needs a session: a sign-in link's token exchanged
+  for a cookie, or the trusted proxy's header (who is who: panel/desk/identity.py).
 - `OriginGuard`: a state-changing request must come from a page of the desk itself.
 - `FormGuard`: state-changing requests are strict url-encoded forms carrying the session's CSRF
   token; the parsed form is handed to the route, which never parses the body itself.
@@ -186,20 +187,28 @@ class BodyLimit:
 
 @dataclass
 class DeskSession:
+    """A signed-in person: the name and role come from their account (or the single token, or the
+    trusted proxy), never from a form. `key` ties an account session to the account's token:
+    removing or resetting the account ends it."""
+
     id: str
     csrf: str
     editor: str
+    role: str = "publisher"
+    source: str = "solo"  # "solo" (the shared token), "account" (a personal link) or "proxy"
+    key: str = ""
     created: float = field(default_factory=time.monotonic)
 
 
 class Sessions:
-    """Sessions in memory: a restart signs everyone out, which is what a per-run token implies."""
+    """Sessions in memory: a restart signs everyone out. They expire `ttl` seconds after sign-in."""
 
-    def __init__(self) -> None:
+    def __init__(self, ttl: float = SESSION_TTL) -> None:
         self._by_id: OrderedDict[str, DeskSession] = OrderedDict()
+        self.ttl = ttl
 
-    def new(self, editor: str) -> DeskSession:
-        session = DeskSession(secrets.token_urlsafe(32), secrets.token_urlsafe(32), editor)
+    def new(self, editor: str, role: str = "publisher", source: str = "solo", key: str = "") -> DeskSession:
+        session = DeskSession(secrets.token_urlsafe(32), secrets.token_urlsafe(32), editor, role, source, key)
         self._by_id[session.id] = session
         while len(self._by_id) > MAX_SESSIONS:
             self._by_id.popitem(last=False)
@@ -209,13 +218,20 @@ class Sessions:
         session = self._by_id.get(session_id or "")
         if session is None:
             return None
-        if time.monotonic() - session.created > SESSION_TTL:
+        if time.monotonic() - session.created > self.ttl:
             self.end(session.id)
             return None
         return session
 
     def end(self, session_id: str) -> None:
         self._by_id.pop(session_id, None)
+
+    def end_where(self, ended: Callable[[DeskSession], bool]) -> int:
+        """End every session `ended` picks (a removed account's); how many ended."""
+        gone = [s.id for s in self._by_id.values() if ended(s)]
+        for session_id in gone:
+            self.end(session_id)
+        return len(gone)
 
 
 def cookie_name(port: int) -> str:
@@ -246,28 +262,56 @@ def token_matches(given: str, token: str) -> bool:
     return hmac.compare_digest(given.encode(), token.encode())
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """Who a request is from, as panel/desk/identity.py finds it: a session (None: nobody), a
+    cookie to set (a session the trusted proxy's header just made), or a refusal."""
+
+    session: DeskSession | None = None
+    set_cookie: tuple[bytes, bytes] | None = None
+    refusal: tuple[int, str] | None = None
+
+
+Resolver = Callable[[Scope], Resolved]
+
+
 class SessionGuard:
     """Every request without a valid session, other than the login page and its stylesheet, is
-    refused: 303 to the login page for a browser asking for a page, 401 for anything else."""
+    refused: 303 to the login page for a browser asking for a page, 401 for anything else. Who
+    the session is, and whether it is still valid (the account still there, the token not
+    reset), is the resolver's to say, on every request."""
 
-    def __init__(self, app: ASGIApp, sessions: Sessions, cookie: str):
+    def __init__(self, app: ASGIApp, resolve: Resolver):
         self.app = app
-        self.sessions = sessions
-        self.cookie = cookie
+        self.resolve = resolve
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        session = self.sessions.get(read_cookie(scope, self.cookie))
-        if session is None:
+        found = self.resolve(scope)
+        if found.refusal is not None:
+            await refuse(send, *found.refusal)
+            return
+        if found.session is not None:
+            desk_state(scope)["session"] = found.session
+        elif scope["path"] not in PUBLIC_PATHS:
             if scope["method"] in SAFE_METHODS and "text/html" in (header(scope, b"accept") or ""):
                 await refuse(send, 303, "See Other: sign in first", [(b"location", b"/login")])
             else:
-                await refuse(send, 401, "Unauthorized: sign in at /login with the desk's token")
+                await refuse(send, 401, "Unauthorized: sign in at /login with your sign-in link")
             return
-        desk_state(scope)["session"] = session
-        await self.app(scope, receive, send)
+        cookie = found.set_cookie
+        if cookie is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), cookie]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
 
 
 def origin_of(url: str) -> str | None:
@@ -277,7 +321,7 @@ def origin_of(url: str) -> str | None:
 
 class OriginGuard:
     """A state-changing request must say it comes from the desk: its Origin (or, when a browser
-    sends none, its Referer's origin) must be http://<the Host the HostGuard accepted>."""
+    sends none, its Referer's origin) must be http(s)://<the Host the HostGuard accepted>."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -286,12 +330,13 @@ class OriginGuard:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
-        own = f"http://{header(scope, b'host')}".lower()
+        host = (header(scope, b"host") or "").lower()
         origin = header(scope, b"origin")
         if origin is None:
             referer = header(scope, b"referer")
             origin = origin_of(referer) if referer else None
-        if origin is None or origin.lower() != own:
+        # https: the same desk behind a TLS proxy (the Host was checked by the HostGuard).
+        if origin is None or origin.lower() not in (f"http://{host}", f"https://{host}"):
             await refuse(send, 403, "Forbidden: this form was not sent from the desk's own pages")
             return
         await self.app(scope, receive, send)
@@ -361,8 +406,7 @@ class FormGuard:
 
 @dataclass(frozen=True)
 class Defences:
-    sessions: Sessions
-    cookie: str
+    resolve: Resolver
     allowed: frozenset[str]
     csp: str
     body_limit: int = MAX_BODY
@@ -372,7 +416,7 @@ def protect(app: ASGIApp, d: Defences) -> ASGIApp:
     """Wrap the routes in every guard, innermost last."""
     app = FormGuard(app)
     app = OriginGuard(app)
-    app = SessionGuard(app, d.sessions, d.cookie)
+    app = SessionGuard(app, d.resolve)
     app = BodyLimit(app, d.body_limit)
     app = HostGuard(app, d.allowed)
     return SecurityHeaders(app, d.csp)

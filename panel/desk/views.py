@@ -40,6 +40,12 @@ NOTICES = {
     "published-unchanged": "Already published: the published copy has the same content.",
     "checked": "Claim marked as checked.",
     "voted": "Community votes saved.",
+    "taken": "It is yours: the queue shows it under your name until you hand it back or go quiet.",
+    "handed-back": "Handed back: nobody has it now.",
+    "assigned": "Assigned.",
+    "requested": "Sent for approval: a publisher sees it under Awaiting approval.",
+    "sent-back": "Sent back with your note, to the reviewer who asked.",
+    "second-review": "Your verdicts are saved; the first review is shown beside them below.",
 }
 
 

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 from panel.core.files import atomic_write
 from panel.editorial.validate import validate_file
-from panel.errors import ConflictError, InputError
+from panel.errors import ConflictError, InputError, PolicyError
 from panel.records import LIFECYCLE, Change, Claim, Comparison, Persona, ToolPanel, panels_of, utcnow
 from panel.records.store import Outputs, dump_record, file_version, load_record, published_slug, write_lock
+from panel.team.policy import four_eyes_refusal, read_policy
 
 if TYPE_CHECKING:
     from panel.editorial.render import Format
@@ -126,7 +127,9 @@ def publish(
     `render(record, fmt)` returns the page text; passed in so this module stays free of templates.
     Refuses a record with an unchecked claim the rules find contradicted, a review flagged as
     copying an example or as degenerate (until a person edits its text), and, with
-    `require_checked`, an unchecked unsupported claim. With `expect` (a `file_version` read when
+    `require_checked`, an unchecked unsupported claim; with the four-eyes rule on
+    (`panel desk policy`, panel/team/policy.py), a record `by` changed a score, verdict or review
+    text of (PolicyError). With `expect` (a `file_version` read when
     the reviewer opened the draft), refuses with ConflictError if the draft changed since: what
     is published is exactly what the reviewer saw.
     """
@@ -166,16 +169,21 @@ def _publish(
     if reasons:
         raise InputError(f"cannot publish: {'; '.join(reasons)}", where=path)
 
-    history = list(record.history)
     found = hand_edits(record)
+    target = outputs.root / "published" / f"{published_slug(record)}.json"
+    previous = load_record(target, type(record)).record if target.exists() else None
+    if read_policy(outputs.root).four_eyes:
+        since = previous.published_at if previous is not None else None
+        refusal = four_eyes_refusal(record, by, since, found)
+        if refusal is not None:
+            raise PolicyError(f"cannot publish: {refusal}", where=path, hint="nothing was published")
+    history = list(record.history)
     if found or load_record(path, type(record)).edited:
         history.append(
             Change(by=by, action="edited", fields=found, note="edited outside panel; recorded at publication")
         )
-    target = outputs.root / "published" / f"{published_slug(record)}.json"
     revision = 1
-    if target.exists():
-        previous = load_record(target, type(record)).record
+    if previous is not None:
         if _content(previous) == _content(record):
             return Published(previous, [target], "unchanged", warnings(record))
         revision = previous.revision + 1

@@ -218,9 +218,11 @@ class RecordIndex:
         sort: str = "-changed",
         offset: int = 0,
         limit: int = 50,
+        ids: Sequence[str] | None = None,
     ) -> QueryPage:
         """One page of the queue: filtered by kind, status and flag, searched by tool name
-        (case-insensitive substring), sorted by a column ("-" first: newest/highest first)."""
+        (case-insensitive substring), sorted by a column ("-" first: newest/highest first);
+        with `ids`, only those records (the desk's "my drafts", "awaiting approval")."""
         _choice("kind", kind, KINDS)
         _choice("status", status, STATUSES)
         _choice("flag", flag, FLAGS)
@@ -237,6 +239,9 @@ class RecordIndex:
         if flag is not None:
             where.append("r.file_id IN (SELECT file_id FROM record_flags WHERE flag = ?)")
             params.append(flag)
+        if ids is not None:
+            where.append("r.rid IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(ids)))
         if search:
             needle = search.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             where.append("r.search LIKE ? ESCAPE '\\'")

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from panel.core import resources
+from panel.core.transactions import tx
 from panel.errors import InputError
 from panel.grounding import ground
 from panel.index import facts as index_facts
@@ -154,19 +155,6 @@ def _regular(path: str | Path) -> os.stat_result | None:
     except OSError:
         return None
     return st if stat.S_ISREG(st.st_mode) else None
-
-
-@contextlib.contextmanager
-def tx(conn: sqlite3.Connection, *, immediate: bool = True) -> Iterator[sqlite3.Connection]:
-    """One short write transaction. `immediate`: the index's write lock is taken at the start,
-    not mid-way (a transaction that writes only temporary tables needs none)."""
-    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 # (mtime_ns, size, rel) of files touched but unchanged; (rel, mtime_ns, size, facts, known

@@ -40,6 +40,7 @@ from panel.stats.figures import (
     rubber_stamp,
     share,
 )
+from panel.stats.reviewers import reviewer_agreement
 
 __all__ = ["Stats", "collect", "fleiss_kappa"]
 
@@ -234,4 +235,5 @@ def collect(root: Path, personas: Sequence[Persona] | None = None) -> Stats:
         stats = Stats(root=str(root))
         with index.for_stats(root, personas, private=True) as idx:
             _figures(idx.stats(), stats)
+    stats.reviewers = reviewer_agreement(root)
     return stats

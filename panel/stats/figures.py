@@ -141,6 +141,17 @@ class Changes:
 
 
 @dataclass(frozen=True)
+class ReviewerAgreement:
+    """People against people: Krippendorff's alpha on the verdicts two or more reviewers gave on
+    the same review (panel/stats/reviewers.py)."""
+
+    alpha: float | None
+    records: int  # records with a review two or more people judged
+    reviews: int  # such reviews
+    reviewers: int  # the people who judged them
+
+
+@dataclass(frozen=True)
 class Alert:
     """A pattern an editor should act on; `sentence` says what and what to do."""
 
@@ -199,6 +210,7 @@ class Stats:
     mean_similarity: float | None = None  # over tools: each tool's mean over its persona pairs
     similarity_tools: int = 0
     community: Community = field(default_factory=Community)
+    reviewers: ReviewerAgreement | None = None  # None: no desk kept reviewers' verdicts here
     warnings: list[Alert] = field(default_factory=list)  # what the verdicts show
     text_warnings: list[Alert] = field(default_factory=list)  # what the paragraphs show
     skipped: list[Skipped] = field(default_factory=list)

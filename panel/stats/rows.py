@@ -49,11 +49,26 @@ def overview_rows(stats: Stats) -> list[tuple[str, str]]:
         ("Failed reviews", str(stats.failed_reviews)),
         ("Mean pairwise agreement", pct(stats.mean_agreement)),
         ("Fleiss' kappa", num(stats.fleiss_kappa, ".2f")),
+        ("Reviewer agreement", reviewers_line(stats)),
         ("Paragraph similarity", similarity),
         ("Claims", grounding_line(stats.grounding)),
         ("Community vs panel", community_line(stats)),
         ("Files", files),
     ]
+
+
+def reviewers_line(stats: Stats) -> str:
+    """Krippendorff's alpha between people, with what it is over."""
+    r = stats.reviewers
+    if r is None or not r.reviews:
+        return "no review judged by two people yet"
+    over = (
+        f"{r.reviews} review{'s' if r.reviews != 1 else ''} on {r.records} "
+        f"record{'s' if r.records != 1 else ''}, {r.reviewers} reviewers"
+    )
+    if r.alpha is None:
+        return f"— (every verdict the same) over {over}"
+    return f"Krippendorff's α {r.alpha:.2f} over {over}"
 
 
 def grounding_line(g: Grounding | None) -> str:

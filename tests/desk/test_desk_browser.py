@@ -8,12 +8,11 @@ import re
 import sys
 from pathlib import Path
 
-import pytest
-
 from panel.editorial.render import clean
 from panel.grounding.material import material_for
 from panel.records import Claim, Comparison, Evidence, ToolPanel
 from panel.records.store import load_record, write_record
+from panel.team.accounts import Accounts
 
 from conftest import record_tree as tree
 from conftest import run_panel
@@ -33,22 +32,15 @@ OTHER = (
 )
 
 
-@pytest.fixture
-def outputs(tmp_path: Path) -> Path:
-    root = tmp_path / "outputs"
-    write_example_comparison(root)
-    return root
-
-
-def sign_in(browser: object, desk: object, name: str) -> object:
-    """A new browser context (its own cookies) signed in as `name`; dialogs are recorded."""
+def sign_in(browser: object, desk: object, token: str | None = None) -> object:
+    """A new browser context (its own cookies) signed in with a sign-in link: the desk's single
+    token (as the person running it) unless a personal `token` is given; dialogs are recorded."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.dialogs = []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    page.goto(f"{desk.url}/login?token={desk.token}")
-    page.fill("input[name=name]", name)
+    page.goto(f"{desk.url}/login?token={token or desk.token}")
     page.click("button:has-text('Sign in')")
     page.wait_for_url(f"{desk.url}/")
     return page
@@ -58,9 +50,11 @@ def comparison_on_disk(root: Path) -> Comparison:
     return load_record(root / "comparisons/quillstack-vs-ledgerlight.json", Comparison).record
 
 
-def test_edit_a_score_and_a_paragraph_save_and_reload(browser, desk_server, outputs: Path, tmp_path: Path):
-    desk = desk_server(outputs)
-    page = sign_in(browser, desk, "ana")
+def test_edit_a_score_and_a_paragraph_save_and_reload(
+    browser, desk_server, example_outputs: Path, tmp_path: Path
+):
+    desk = desk_server(example_outputs, editor="ana")
+    page = sign_in(browser, desk)
     page.click("text=Quillstack vs Ledgerlight")
     assert "revision 1" in page.inner_text(".meta")
     page.fill("[name='tools[0].reviews.builder.score']", "85")
@@ -77,21 +71,23 @@ def test_edit_a_score_and_a_paragraph_save_and_reload(browser, desk_server, outp
     # The word diff against the model's draft marks the new words, escaped, as <ins>.
     assert "Edited in the desk" in page.inner_text(".review.editor >> nth=3 >> .draft ins >> nth=0")
 
-    record = comparison_on_disk(outputs)
+    record = comparison_on_disk(example_outputs)
     assert record.revision == 2 and record.history[-1].by == "ana"
     assert record.panels[0].review_for("builder").score == 85
     assert record.panels[1].review_for("skeptic").original.review == PARAGRAPH
-    panel_file = load_record(outputs / "panels/ledgerlight.json", ToolPanel).record
+    panel_file = load_record(example_outputs / "panels/ledgerlight.json", ToolPanel).record
     assert panel_file.review_for("skeptic").review == EDITED and panel_file.revision == 2
-    checked = run_panel("validate", str(outputs / "comparisons/quillstack-vs-ledgerlight.json"), cwd=tmp_path)
+    checked = run_panel(
+        "validate", str(example_outputs / "comparisons/quillstack-vs-ledgerlight.json"), cwd=tmp_path
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     page.context.close()
 
 
-def test_a_problem_shows_beside_its_field_and_nothing_is_written(browser, desk_server, outputs: Path):
-    desk = desk_server(outputs)
-    before = tree(outputs)
-    page = sign_in(browser, desk, "ana")
+def test_a_problem_shows_beside_its_field_and_nothing_is_written(browser, desk_server, example_outputs: Path):
+    desk = desk_server(example_outputs, editor="ana")
+    before = tree(example_outputs)
+    page = sign_in(browser, desk)
     page.goto(desk.url + RECORD)
     page.select_option("[name='tools[0].reviews.builder.verdict']", "skip")  # score 80
     page.fill("[name='tools[1].reviews.founder.review']", "Too short to be a review.")
@@ -106,13 +102,15 @@ def test_a_problem_shows_beside_its_field_and_nothing_is_written(browser, desk_s
     # What was typed stays in the form; nothing reached the disk.
     assert page.input_value("[name='tools[1].reviews.skeptic.review']") == EDITED
     assert page.input_value("[name='tools[1].reviews.founder.review']") == "Too short to be a review."
-    assert tree(outputs) == before
+    assert tree(example_outputs) == before
     page.context.close()
 
 
-def test_second_reviewer_is_refused_and_keeps_their_text(browser, desk_server, outputs: Path):
-    desk = desk_server(outputs)
-    ana, bo = sign_in(browser, desk, "ana"), sign_in(browser, desk, "bo")
+def test_second_reviewer_is_refused_and_keeps_their_text(browser, desk_server, example_outputs: Path):
+    accounts = Accounts(example_outputs)
+    tokens = {name: accounts.add(name, "reviewer", "test").token for name in ("ana", "bo")}
+    desk = desk_server(example_outputs)
+    ana, bo = sign_in(browser, desk, tokens["ana"]), sign_in(browser, desk, tokens["bo"])
     for page in (ana, bo):
         page.goto(desk.url + RECORD)
     ana.fill("[name='tools[0].reviews.futurist.review']", EDITED)
@@ -128,13 +126,13 @@ def test_second_reviewer_is_refused_and_keeps_their_text(browser, desk_server, o
     cell = bo.locator(".review.editor", has=bo.locator("[name='tools[0].reviews.futurist.review']"))
     assert "changed by ana" in cell.locator(".theirs").inner_text()
     assert bo.input_value("[name='tools[1].reviews.builder.score']") == "42"  # ana's, taken over
-    on_disk = comparison_on_disk(outputs)
+    on_disk = comparison_on_disk(example_outputs)
     assert on_disk.panels[0].review_for("futurist").review == EDITED and on_disk.revision == 2
 
     # Having seen ana's change, bo saves again: now on top of ana's version, nothing of ana's lost.
     bo.click("button.primary >> nth=0")
     assert "Saved." in bo.inner_text("[role=status]")
-    on_disk = comparison_on_disk(outputs)
+    on_disk = comparison_on_disk(example_outputs)
     assert on_disk.panels[0].review_for("futurist").review == OTHER
     assert on_disk.panels[1].review_for("builder").score == 42 and on_disk.revision == 3
     for page in (ana, bo):
@@ -142,19 +140,19 @@ def test_second_reviewer_is_refused_and_keeps_their_text(browser, desk_server, o
 
 
 def test_an_edit_made_with_panel_edit_meanwhile_is_detected(
-    browser, desk_server, outputs: Path, tmp_path: Path
+    browser, desk_server, example_outputs: Path, tmp_path: Path
 ):
-    desk = desk_server(outputs)
-    page = sign_in(browser, desk, "ana")
+    desk = desk_server(example_outputs, editor="ana")
+    page = sign_in(browser, desk)
     page.goto(desk.url + RECORD)
     script = tmp_path / "editor.py"
     script.write_text(
         "import sys, pathlib\np = pathlib.Path(sys.argv[1])\n"
         "p.write_text(p.read_text().replace('score: 55', 'score: 52', 1))\n"
     )
-    target = outputs / "comparisons/quillstack-vs-ledgerlight.json"
+    target = example_outputs / "comparisons/quillstack-vs-ledgerlight.json"
     env = {"EDITOR": f"{sys.executable} {script}", "VISUAL": "", "USER": "cli-user"}
-    edited = run_panel("edit", str(target), "--out", str(outputs), cwd=tmp_path, env=env)
+    edited = run_panel("edit", str(target), "--out", str(example_outputs), cwd=tmp_path, env=env)
     assert edited.returncode == 0, edited.stderr
     page.fill("[name='tools[0].reviews.founder.review']", EDITED)
     page.click("button.primary >> nth=0")
@@ -162,7 +160,7 @@ def test_an_edit_made_with_panel_edit_meanwhile_is_detected(
     assert "cli-user edited" in page.inner_text(".conflict")
     assert page.input_value("[name='tools[0].reviews.founder.review']") == EDITED
     assert page.input_value("[name='tools[0].reviews.skeptic.score']") == "52"  # the CLI's edit, shown
-    assert comparison_on_disk(outputs).panels[0].review_for("skeptic").score == 52
+    assert comparison_on_disk(example_outputs).panels[0].review_for("skeptic").score == 52
     page.context.close()
 
 
@@ -170,8 +168,8 @@ def test_publish_from_the_desk_writes_what_panel_publish_writes(browser, desk_se
     desk_root, cli_root = tmp_path / "desk/outputs", tmp_path / "cli/outputs"
     for root in (desk_root, cli_root):
         write_example_comparison(root)
-    desk = desk_server(desk_root)
-    page = sign_in(browser, desk, "cam")
+    desk = desk_server(desk_root, editor="cam")
+    page = sign_in(browser, desk)
     page.goto(desk.url + RECORD)
     preview = page.context.request.get(desk.url + RECORD + "/preview").body()
     page.click("button:has-text('Publish')")
@@ -220,9 +218,9 @@ def test_publish_refusals_are_the_cli_refusals(browser, desk_server, tmp_path: P
         data = json.loads(path.read_text())
         data["panels"][0]["reviews"].pop()  # no founder review: publishing must refuse
         path.write_text(json.dumps(data, indent=2))
-    desk = desk_server(roots[0])
+    desk = desk_server(roots[0], editor="cam")
     before = tree(roots[0])
-    page = sign_in(browser, desk, "cam")
+    page = sign_in(browser, desk)
     page.goto(desk.url + RECORD)
     page.click("button:has-text('Publish')")
     shown = page.inner_text("[role=alert]")
@@ -254,8 +252,8 @@ def test_claims_show_their_status_and_a_check_keeps_unsaved_text(browser, desk_s
     builder = review("builder", 80, text=text).model_copy(update={"claims": claims})
     a = a.model_copy(update={"reviews": [builder, *a.reviews[1:]]})
     write_comparison(root, a, b)
-    desk = desk_server(root)
-    page = sign_in(browser, desk, "ana")
+    desk = desk_server(root, editor="ana")
+    page = sign_in(browser, desk)
     page.goto(desk.url + RECORD)
     cell = page.locator(".review.editor", has=page.locator("[name='tools[0].reviews.builder.review']"))
     assert cell.locator(".claim.is-contradicted q").inner_text() == "under the GPL-3.0 license"
@@ -279,9 +277,11 @@ def test_claims_show_their_status_and_a_check_keeps_unsaved_text(browser, desk_s
     page.context.close()
 
 
-def test_community_votes_beside_the_verdict_never_change_the_decision(browser, desk_server, outputs: Path):
-    desk = desk_server(outputs)
-    page = sign_in(browser, desk, "ana")
+def test_community_votes_beside_the_verdict_never_change_the_decision(
+    browser, desk_server, example_outputs: Path
+):
+    desk = desk_server(example_outputs, editor="ana")
+    page = sign_in(browser, desk)
     page.goto(desk.url + RECORD)
     decision = page.inner_text(".decision-line")
     page.fill("[name='votes.1.ship']", "120")
@@ -290,7 +290,7 @@ def test_community_votes_beside_the_verdict_never_change_the_decision(browser, d
     assert "Community votes saved" in page.inner_text("[role=status]")
     assert "120 ship / 4 skip" in page.inner_text(".votes")
     assert page.inner_text(".decision-line") == decision  # Quillstack still wins on the panel
-    record = comparison_on_disk(outputs)
+    record = comparison_on_disk(example_outputs)
     assert (record.community["Ledgerlight"].ship, record.community["Ledgerlight"].skip) == (120, 4)
     page.context.close()
 
@@ -307,8 +307,8 @@ def test_hostile_text_stays_text_in_the_desk(browser, desk_server, tmp_path: Pat
             update={"reviews": [review(r.persona, r.score, text=text) for r in hostile.reviews]}
         )
         write_comparison(root, panel(f"Plain {i}"), hostile)
-    desk = desk_server(root)
-    page = sign_in(browser, desk, payload_name := XSS[1][:80])
+    desk = desk_server(root, editor=(payload_name := XSS[1][:80]))
+    page = sign_in(browser, desk)
     assert page.locator("script, img, iframe, svg, math").count() == 0
     assert page.inner_text(".who") == f"Signed in as {clean(' '.join(payload_name.split()))}"
     page.goto(desk.url + "/?kind=comparison")
@@ -345,9 +345,9 @@ def test_hostile_text_stays_text_in_the_desk(browser, desk_server, tmp_path: Pat
     page.context.close()
 
 
-def test_path_traversal_in_a_record_url_is_not_found(browser, desk_server, outputs: Path):
-    desk = desk_server(outputs)
-    page = sign_in(browser, desk, "ana")
+def test_path_traversal_in_a_record_url_is_not_found(browser, desk_server, example_outputs: Path):
+    desk = desk_server(example_outputs, editor="ana")
+    page = sign_in(browser, desk)
     for bad in (
         "/r/..%2f..%2fetc%2fpasswd",
         "/r/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
@@ -358,12 +358,12 @@ def test_path_traversal_in_a_record_url_is_not_found(browser, desk_server, outpu
     page.context.close()
 
 
-def test_a_record_written_after_start_up_is_listed_and_opens(browser, desk_server, outputs: Path):
+def test_a_record_written_after_start_up_is_listed_and_opens(browser, desk_server, example_outputs: Path):
     """Record ids are stable names from the index: a record another command writes while the
     desk runs shows up in the queue and opens by its id."""
-    desk = desk_server(outputs)
-    page = sign_in(browser, desk, "ana")
-    write_record(outputs / "panels/mosswick.json", panel("Mosswick"))
+    desk = desk_server(example_outputs, editor="ana")
+    page = sign_in(browser, desk)
+    write_record(example_outputs / "panels/mosswick.json", panel("Mosswick"))
     page.goto(desk.url + "/?q=mossw")
     assert page.locator("table.queue a").all_inner_texts() == ["Mosswick"]
     page.click("text=Mosswick")
@@ -372,8 +372,8 @@ def test_a_record_written_after_start_up_is_listed_and_opens(browser, desk_serve
     page.context.close()
 
 
-def test_pages_need_the_login_and_a_wrong_token_is_turned_away(browser, desk_server, outputs: Path):
-    desk = desk_server(outputs)
+def test_pages_need_the_login_and_a_wrong_token_is_turned_away(browser, desk_server, example_outputs: Path):
+    desk = desk_server(example_outputs)
     context = browser.new_context()
     page = context.new_page()
     page.goto(desk.url + RECORD)

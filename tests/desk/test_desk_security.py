@@ -18,7 +18,6 @@ import httpx
 import pytest
 
 from conftest import record_tree as tree
-from factory import write_example_comparison
 
 RECORD = "/r/comparisons~quillstack-vs-ledgerlight"
 TEXT = (
@@ -29,15 +28,8 @@ TEXT = (
 
 
 @pytest.fixture
-def outputs(tmp_path: Path) -> Path:
-    root = tmp_path / "outputs"
-    write_example_comparison(root)
-    return root
-
-
-@pytest.fixture
-def desk(desk_server, outputs: Path):
-    return desk_server(outputs)
+def desk(desk_server, example_outputs: Path):
+    return desk_server(example_outputs)
 
 
 def signed_in(desk) -> httpx.Client:
@@ -60,8 +52,8 @@ def save_form(client: httpx.Client, **changes: str) -> dict[str, str]:
 # -- SessionGuard --------------------------------------------------------------------------------
 
 
-def test_without_a_session_everything_but_the_login_is_refused(desk, outputs: Path):
-    before = tree(outputs)
+def test_without_a_session_everything_but_the_login_is_refused(desk, example_outputs: Path):
+    before = tree(example_outputs)
     with httpx.Client(base_url=desk.url, headers={"Origin": desk.url}) as anonymous:
         assert anonymous.get("/").status_code == 401
         assert anonymous.get(RECORD).status_code == 401
@@ -75,7 +67,7 @@ def test_without_a_session_everything_but_the_login_is_refused(desk, outputs: Pa
         assert wrong.status_code == 401 and "set-cookie" not in wrong.headers
         forged = anonymous.get("/", headers={"Cookie": f"panel_desk_{desk.url.rsplit(':', 1)[1]}=made-up"})
         assert forged.status_code == 401
-    assert tree(outputs) == before
+    assert tree(example_outputs) == before
 
 
 def test_the_token_is_exchanged_for_a_strict_http_only_cookie(desk):
@@ -97,19 +89,19 @@ def test_the_token_is_exchanged_for_a_strict_http_only_cookie(desk):
 
 
 @pytest.mark.parametrize("csrf", [None, "", "wrong-token"])
-def test_a_missing_or_wrong_csrf_token_is_refused(desk, outputs: Path, csrf: str | None):
+def test_a_missing_or_wrong_csrf_token_is_refused(desk, example_outputs: Path, csrf: str | None):
     client = signed_in(desk)
     form = save_form(client)
     if csrf is None:
         form.pop("csrf")
     else:
         form["csrf"] = csrf
-    before = tree(outputs)
+    before = tree(example_outputs)
     response = client.post(RECORD + "/save", data=form)
     assert response.status_code == 403 and "CSRF" in response.text
-    assert tree(outputs) == before
+    assert tree(example_outputs) == before
     good = client.post(RECORD + "/save", data=save_form(client))  # the same form with its token: saved
-    assert good.status_code == 303 and tree(outputs) != before
+    assert good.status_code == 303 and tree(example_outputs) != before
 
 
 @pytest.mark.parametrize(
@@ -126,20 +118,22 @@ def test_a_missing_or_wrong_csrf_token_is_refused(desk, outputs: Path, csrf: str
         ),
     ],
 )
-def test_a_malformed_form_is_a_400_and_writes_nothing(desk, outputs: Path, body: bytes, content_type: str):
+def test_a_malformed_form_is_a_400_and_writes_nothing(
+    desk, example_outputs: Path, body: bytes, content_type: str
+):
     client = signed_in(desk)
-    before = tree(outputs)
+    before = tree(example_outputs)
     response = client.post(RECORD + "/save", content=body, headers={"Content-Type": content_type})
     assert response.status_code == 400 and len(response.text.strip().splitlines()) == 1
-    assert tree(outputs) == before
+    assert tree(example_outputs) == before
 
 
 # -- BodyLimit -----------------------------------------------------------------------------------
 
 
-def test_an_oversized_body_is_refused_and_writes_nothing(desk, outputs: Path):
+def test_an_oversized_body_is_refused_and_writes_nothing(desk, example_outputs: Path):
     client = signed_in(desk)
-    before = tree(outputs)
+    before = tree(example_outputs)
     big = save_form(client, **{"tools[0].reviews.builder.review": "x" * (1024 * 1024 + 1)})
     response = client.post(RECORD + "/save", data=big)
     assert response.status_code == 400 and "limit" in response.text
@@ -154,7 +148,7 @@ def test_an_oversized_body_is_refused_and_writes_nothing(desk, outputs: Path):
         RECORD + "/save", content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
     assert streamed.status_code == 400
-    assert tree(outputs) == before
+    assert tree(example_outputs) == before
 
 
 # -- OriginGuard ---------------------------------------------------------------------------------
@@ -171,15 +165,17 @@ def test_an_oversized_body_is_refused_and_writes_nothing(desk, outputs: Path):
     ],
     ids=["foreign", "null", "other-port", "foreign-referer", "none"],
 )
-def test_a_post_from_another_origin_is_refused_even_with_the_token(desk, outputs: Path, headers: dict):
+def test_a_post_from_another_origin_is_refused_even_with_the_token(
+    desk, example_outputs: Path, headers: dict
+):
     client = signed_in(desk)
     form = save_form(client)  # a valid CSRF token: only the origin is wrong
-    before = tree(outputs)
+    before = tree(example_outputs)
     sent = {k: v for k, v in headers.items() if v is not None}
     client.headers.pop("Origin")
     response = client.post(RECORD + "/save", data=form, headers=sent)
     assert response.status_code == 403 and "not sent from the desk" in response.text
-    assert tree(outputs) == before
+    assert tree(example_outputs) == before
     same = client.post(RECORD + "/save", data=form, headers={"Referer": desk.url + RECORD})
     assert same.status_code == 303  # no Origin, but the desk's own Referer: accepted
 
@@ -187,17 +183,17 @@ def test_a_post_from_another_origin_is_refused_even_with_the_token(desk, outputs
 # -- HostGuard -----------------------------------------------------------------------------------
 
 
-def test_a_foreign_host_header_is_refused(desk_server, outputs: Path):
-    desk = desk_server(outputs, allow_hosts=("desk.internal",))
+def test_a_foreign_host_header_is_refused(desk_server, example_outputs: Path):
+    desk = desk_server(example_outputs, allow_hosts=("desk.internal",))
     client = signed_in(desk)
     port = desk.url.rsplit(":", 1)[1]
-    before = tree(outputs)
+    before = tree(example_outputs)
     for host in ("evil.example", f"evil.example:{port}", "127.0.0.1", f"127.0.0.2:{port}"):
         assert client.get("/", headers={"Host": host}).status_code == 400
         assert client.get("/login", headers={"Host": host}).status_code == 400
         refused = client.post(RECORD + "/save", data=save_form(client), headers={"Host": host})
         assert refused.status_code == 400
-    assert tree(outputs) == before
+    assert tree(example_outputs) == before
     for host in (f"localhost:{port}", f"desk.internal:{port}"):
         assert client.get("/login", headers={"Host": host}).status_code == 200
 
@@ -224,9 +220,9 @@ def test_every_response_carries_the_security_headers(desk):
 # -- Routes: GET changes nothing, URLs are never paths ------------------------------------------
 
 
-def test_get_never_changes_anything_and_urls_never_become_paths(desk, outputs: Path):
+def test_get_never_changes_anything_and_urls_never_become_paths(desk, example_outputs: Path):
     client = signed_in(desk)
-    before = tree(outputs)
+    before = tree(example_outputs)
     for url in (RECORD + "/save", RECORD + "/publish", RECORD + "/check", RECORD + "/votes"):
         assert client.get(url).status_code == 405
     form = form_of(client)
@@ -242,7 +238,7 @@ def test_get_never_changes_anything_and_urls_never_become_paths(desk, outputs: P
         assert client.post(url + "/save", data=form).status_code == 404
     assert client.post(RECORD + "/rm", data=form).status_code == 404
     assert client.get("/static/..%2f..%2fapp.py").status_code == 404
-    assert tree(outputs) == before
+    assert tree(example_outputs) == before
 
 
 # -- The real CLI --------------------------------------------------------------------------------
@@ -261,22 +257,24 @@ def desk_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::"])
-def test_binding_beyond_loopback_without_a_token_exits_2_with_one_line(outputs: Path, host: str):
-    proc = desk_cli(str(outputs), "--host", host, "--port", "0")
+def test_binding_beyond_loopback_without_a_token_exits_2_with_one_line(example_outputs: Path, host: str):
+    proc = desk_cli(str(example_outputs), "--host", host, "--port", "0")
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 2 and out == ""
     assert len(err.strip().splitlines()) == 1, err
     assert "PANEL_DESK_TOKEN" in err and host in err
 
 
-def test_a_short_token_is_refused(outputs: Path):
-    proc = desk_cli(str(outputs), "--host", "0.0.0.0", "--port", "0", env={"PANEL_DESK_TOKEN": "hunter2"})
+def test_a_short_token_is_refused(example_outputs: Path):
+    proc = desk_cli(
+        str(example_outputs), "--host", "0.0.0.0", "--port", "0", env={"PANEL_DESK_TOKEN": "hunter2"}
+    )
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2 and "at least 16" in err and len(err.strip().splitlines()) == 1
 
 
-def test_the_cli_prints_a_one_run_sign_in_address_and_stops_cleanly_on_ctrl_c(outputs: Path):
-    proc = desk_cli(str(outputs), "--port", "0", "--editor", "ana")
+def test_the_cli_prints_a_one_run_sign_in_address_and_stops_cleanly_on_ctrl_c(example_outputs: Path):
+    proc = desk_cli(str(example_outputs), "--port", "0", "--editor", "ana")
     try:
         lines = []
         deadline = time.monotonic() + 120

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import re
 
 import pytest
 
+from panel.cli.desk import TOKEN_ENV, desk_token
 from panel.core.hosts import is_loopback
-from panel.desk.app import page_style_hash
+from panel.desk import security
+from panel.desk.identity import Identity, SignedIn
 from panel.desk.queue import QueueQuery
+from panel.desk.rendering import page_style_hash
 from panel.desk.security import FormError, allowed_hosts, parse_form
 from panel.desk.views import word_diff
 from panel.editorial.render import render_page
 from panel.errors import ConfigError
+from panel.team.accounts import Accounts
 
 from pages import NAMES, comparison
 
@@ -97,8 +102,6 @@ def test_is_loopback(host: str, loopback: bool):
 def test_the_bind_check_and_the_host_check_agree_on_loopback(monkeypatch: pytest.MonkeyPatch):
     """`panel desk` serves any loopback address without a token; the Host check then accepts
     `localhost` for it as well. Both ask `is_loopback`."""
-    from panel.cli.desk import TOKEN_ENV, desk_token
-
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     for host in ("127.0.0.2", "::ffff:127.0.0.1"):
         assert desk_token(host)[1]  # a token made for this run: no secret needed on loopback
@@ -106,6 +109,25 @@ def test_the_bind_check_and_the_host_check_agree_on_loopback(monkeypatch: pytest
     with pytest.raises(ConfigError, match="without a token"):
         desk_token("0.0.0.0")
     assert allowed_hosts("0.0.0.0", 8765, []) == {"0.0.0.0:8765"}
+
+
+def test_the_shared_token_is_compared_in_constant_time(monkeypatch, tmp_path):
+    calls: list[int] = []
+    real = hmac.compare_digest
+    monkeypatch.setattr(security.hmac, "compare_digest", lambda a, b: calls.append(1) or real(a, b))
+    identity = Identity(security.Sessions(), Accounts(tmp_path), "cookie", "the-desk-token-0123456789", "me")
+    assert identity.check("the-desk-token-0123456780") is None
+    assert identity.check("the-desk-token-0123456789") == SignedIn("me", "publisher", "solo")
+    assert len(calls) == 2
+
+
+def test_beyond_loopback_a_team_needs_no_shared_token(monkeypatch):
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    with pytest.raises(ConfigError, match=r"refusing to serve on 0\.0\.0\.0 without a token"):
+        desk_token("0.0.0.0")
+    token, generated = desk_token("0.0.0.0", team=True)  # accounts or a trusted proxy sign people in
+    assert len(token) >= 40 and not generated  # never printed
+    assert desk_token("127.0.0.1")[1] is True  # alone on loopback: a one-run token, printed
 
 
 def test_the_csp_style_hash_is_the_published_pages_stylesheet():
