@@ -9,6 +9,8 @@ cached per tool content: a record's reviews, saves and re-checks reuse one mater
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,11 +31,15 @@ MATERIAL_CACHE = 256
 
 @dataclass(frozen=True)
 class Material:
-    """A tool's material: numbered sentences, and the facts the rules layer extracted from them."""
+    """A tool's material: numbered sentences, and the facts the rules layer extracted from them.
 
-    name: str
-    sentences: tuple[Sentence, ...]
+    Two materials are equal when their digests are: the digest is of the fields they were built
+    from, so it stands for the whole material as a key (grounding memoises on it)."""
+
+    name: str = field(compare=False)
+    sentences: tuple[Sentence, ...] = field(compare=False)
     facts: Facts = field(compare=False, repr=False)
+    digest: str = field(repr=False)
     _by_id: dict[str, Sentence] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -114,7 +120,18 @@ def _build(parts: tuple[tuple[str, str], ...]) -> Material:
         for piece in pieces:
             sentences.append(Sentence(f"s{len(sentences) + 1}", piece, source))
     name = parts[0][1] if parts and parts[0][0] == "name" else ""
-    return Material(name=name, sentences=tuple(sentences), facts=extract_facts(name, tuple(sentences)))
+    return Material(
+        name=name,
+        sentences=tuple(sentences),
+        facts=extract_facts(name, tuple(sentences)),
+        digest=_digest(parts),
+    )
+
+
+def _digest(parts: tuple[tuple[str, str], ...]) -> str:
+    """A digest of the fields a material is built from (a lone surrogate in a field included)."""
+    data = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def material_for(tool: Tool) -> Material:
