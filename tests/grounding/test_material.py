@@ -3,9 +3,14 @@ content, and the facts (prices, free statements, licenses, versions ...) read fr
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from pathlib import Path
 
+import pysbd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from panel.grounding.material import Material, material_for
 from panel.records import Pricing, Source, Tool
@@ -184,3 +189,55 @@ def test_versions_dates_figures_and_names():
         ("count:contributor", 41.0),
     ]
     assert {"python", "aws", "googlecloud", "lanternfish"} <= set(f.names)
+
+
+# --- one-sentence blocks skip the segmenter; what they give must be what pysbd gives ----------
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "intake-corpus" / "site"
+_MARKED = re.compile(r"[-*+•>|#]|\d{1,3}[.)]")
+_WORD = st.text(alphabet="abcxyzABCXYZ019'\"().,;:!?-", min_size=1, max_size=8)
+
+
+def _pysbd(text: str) -> list[str]:
+    """pysbd's sentences, stripped; a piece that opens like a list item ('- x', '2. y'), which the
+    material also drops the marker of, is left out of the comparison."""
+    pieces = [p.strip() for p in pysbd.Segmenter(language="en", clean=False).segment(text) if p.strip()]
+    assume(not any(_MARKED.match(p) for p in pieces))
+    return pieces
+
+
+def _described(text: str) -> list[str]:
+    return [s.text for s in material_for(tool(description=text)).sentences if s.source == "description"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_WORD, min_size=1, max_size=12), st.sampled_from(["", ".", "!", "?", "..."]))
+def test_a_one_line_field_is_split_as_pysbd_splits_it(words: list[str], end: str) -> None:
+    text = " ".join(words) + end  # one line, single spaces, no list marker: one block
+    assume(not _MARKED.match(text))
+    assert _described(text) == _pysbd(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Cron jobs that tell you when they stop", "It's free for teams of 5, forever!", "Runs on v2 and v3."],
+)
+def test_plain_one_sentence_fields(text: str) -> None:
+    assert _described(text) == _pysbd(text) == [text]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/intake-corpus is not here (CI may not have it)")
+def test_real_vendor_lines_are_split_as_pysbd_splits_them() -> None:
+    from inscriptis import get_text
+
+    lines = {
+        " ".join(line.split())
+        for page in sorted(CORPUS.glob("*/*.html"))
+        for line in get_text(page.read_text(encoding="utf-8")).splitlines()
+    }
+    lines = {x for x in lines if x and not _MARKED.match(x)}
+    assert len(lines) > 500
+    pieces = {x: [p.strip() for p in pysbd.Segmenter(language="en", clean=False).segment(x)] for x in lines}
+    plain = [x for x in sorted(lines) if not any(_MARKED.match(p) for p in pieces[x])]
+    differ = [x for x in plain if _described(x) != [p for p in pieces[x] if p]]
+    assert differ == []
