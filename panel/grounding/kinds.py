@@ -125,15 +125,17 @@ def _spdx(group: str, raw: str) -> tuple[str, str | None]:
         return family, None
 
 
+def _hints_license(sentence: str) -> bool:
+    low = sentence.lower()  # once per sentence, not once per hint
+    return any(h in low for h in _LICENSE_HINTS)
+
+
 def licenses(text: str, layout: Layout) -> list[License]:
     """Named licenses (normalised to SPDX with license-expression) and open/closed-source talk."""
     _, categories = _license_index()
     out = []
     matches = [
-        m
-        for s, e in layout.sentences
-        if any(h in text[s:e].lower() for h in _LICENSE_HINTS)
-        for m in _LICENSE.finditer(text, s, e)
+        m for s, e in layout.sentences if _hints_license(text[s:e]) for m in _LICENSE.finditer(text, s, e)
     ]
     for m in matches:
         group, raw = m.lastgroup or "", m.group()
