@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
-from panel.grounding import ground
-from panel.grounding.material import Material
 from panel.index.database import DB_NAME, RecordIndex
-from panel.records import Claim, ToolPanel
+from panel.records import ToolPanel
 
 from conftest import run_panel
 from factory import panel, write_comparison
@@ -36,22 +32,8 @@ def _unique(record: ToolPanel, tag: str) -> ToolPanel:
     return record.model_copy(update={"reviews": reviews})
 
 
-@pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, str]]:
-    """(tool, review text) -> how many times the claim rules ran on it, through grounding."""
-    calls: Counter[tuple[str, str]] = Counter()
-    real: Callable[[str, Material], list[Claim]] = ground.rules_claims
-
-    def counting(review: str, material: Material) -> list[Claim]:
-        calls[(material.name, review)] += 1
-        return real(review, material)
-
-    monkeypatch.setattr(ground, "rules_claims", counting)
-    return calls
-
-
 def test_claims_check_on_a_comparison_with_an_index_grounds_each_review_once(
-    tmp_path: Path, workdir: Path, counted: Counter[tuple[str, str]]
+    tmp_path: Path, workdir: Path, grounding_runs: Counter[tuple[str, str]]
 ) -> None:
     from panel.cli.app import app
 
@@ -63,7 +45,7 @@ def test_claims_check_on_a_comparison_with_an_index_grounds_each_review_once(
     built = run_panel("stats", str(root), cwd=workdir)  # an index, built by another process
     assert built.returncode == 0, built.stderr
     assert (root / DB_NAME).exists()
-    counted.clear()  # write_comparison grounded them in this process; the command starts afresh
+    grounding_runs.clear()  # write_comparison grounded them in this process; the command starts afresh
 
     args = ["claims", str(path), "--check", "GPL-3.0", "--tool", "Burrow", "--persona", "skeptic"]
     result = CliRunner().invoke(app, [*args, "--editor", "ana", "--out", str(root)])
@@ -72,7 +54,7 @@ def test_claims_check_on_a_comparison_with_an_index_grounds_each_review_once(
     assert f"Marked checked in {root / 'panels' / 'burrow.json'}" in result.output
     reviews = {(p.tool.name, r.review) for p in (burrow, keyring) for r in p.reviews}
     assert len(reviews) == 8
-    assert dict(counted) == dict.fromkeys(reviews, 1)
+    assert dict(grounding_runs) == dict.fromkeys(reviews, 1)
     with RecordIndex(root) as index:  # the write listener indexed both saves (no sync here)
         for record_id in ("comparisons~burrow-vs-keyring", "panels~burrow"):
             row = index.get(record_id)
