@@ -15,9 +15,10 @@ runs the real `panel stats DIR` three times under /usr/bin/time -v:
 It also times the review desk's queue queries through RecordIndex.query (median of 20).
 
 Records are made with panel's own models: a few dozen real ToolPanel/Comparison records are built
-and dumped by panel.records.store, and each file on disk is one of them with its tool name (and a word of
-each review) changed and its checksum recomputed, so every file is a valid, unedited record and
-writing 100,000 takes well under a minute.
+and dumped by panel.records.store, and each file on disk is one of them with its tool name changed
+(in the reviews too: every review names its tool, so no two files share a review text and no
+cache keyed on the text flatters the first build) and its checksum recomputed, so every file is a
+valid, unedited record and writing 100,000 takes well under a minute.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from panel.records.store import checksum, dump_record, slugify
 PERSONAS = ("builder", "skeptic", "futurist", "founder")
 TEXTS = {
     "builder": (
-        "The core is a {word} that reads the service definition and writes pages a developer can "
+        "The core of {name} is a {word} that reads the service definition and writes pages a developer can "
         "search, and the first hour is installing one binary and pointing it at a single service. "
         "A weekend script could render the same pages, but it would not notice an endpoint that "
         "lost its description, and that check is what a team would keep it for. Adoption rests on "
@@ -50,14 +51,14 @@ TEXTS = {
     ),
     "skeptic": (
         "Three incumbents already do this job, and most teams have one of them wired in. The "
-        "{word} is the only new idea, and a larger vendor can copy it in one release. It breaks on "
+        "{word} in {name} is the only new idea, and a larger vendor can copy it in one release. It breaks on "
         "a repository with many services released on different days, which the material does not "
         "address. The likely cause of death is that copy; to survive it needs a format auditors "
         "ask for by name."
     ),
     "futurist": (
         "If agents write most of the code, the reference pages stop being a chore and become the "
-        "contract other agents read. This {word} is early to that shift because it treats the "
+        "contract other agents read. This {word} from {name} is early to that shift because it treats the "
         "definition as the source and the pages as output. In three years the question is whether "
         "documentation becomes data that tools query directly, and a product that owns the "
         "structured source is well placed."
@@ -65,7 +66,7 @@ TEXTS = {
     "founder": (
         "The buyer is a platform lead tired of stale pages, and the price is an easy card swipe "
         "for a team. The wedge is small companies with a handful of services; the expansion path "
-        "is compliance reporting, where budgets are larger. Distribution through the {word} "
+        "is compliance reporting, where budgets are larger. Distribution of {name} through the {word} "
         "listing is cheap, but retention depends on free alternatives staying clumsy. A side bet, "
         "not yet a company."
     ),
@@ -73,6 +74,7 @@ TEXTS = {
 WORDS = ("generator", "compiler", "checker", "renderer", "indexer", "linter", "watcher", "builder")
 SCORES = [(s, (s * 7 + 13) % 101, (s * 3 + 41) % 101, (s * 11 + 5) % 101) for s in range(35, 99, 2)]
 WHEN = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+TEMPLATE = "Template"  # the tool name in the templates, replaced by each file's own
 
 
 def _review(persona: str, score: int, word: str) -> ReviewEntry:
@@ -80,7 +82,7 @@ def _review(persona: str, score: int, word: str) -> ReviewEntry:
         persona=persona,
         score=score,
         verdict="ship" if score >= 60 else "skip",
-        review=TEXTS[persona].format(word=word),
+        review=TEXTS[persona].format(word=word, name=TEMPLATE),
         provenance=Provenance(
             profile="bench",
             model="bench",
@@ -98,7 +100,7 @@ def templates() -> list[ToolPanel]:
     """Real panels, one per score pattern, each with a different word in its reviews."""
     return [
         ToolPanel(
-            tool=Tool(name="Template", description="Template turns an API definition into reference pages."),
+            tool=Tool(name=TEMPLATE, description=f"{TEMPLATE} turns an API definition into reference pages."),
             reviews=[
                 _review(p, s, WORDS[(i + k) % len(WORDS)])
                 for k, (p, s) in enumerate(zip(PERSONAS, scores, strict=True))
@@ -111,13 +113,21 @@ def templates() -> list[ToolPanel]:
 
 
 def _with_name(data: dict, name: str, day: int) -> bytes:
-    """A template's JSON with another tool name and date; the checksum recomputed, so the file
-    is a valid record that nobody edited."""
+    """A template's JSON with another tool name (in its reviews too, so no two files share a review
+    text, as no two real tools do) and date; the checksum recomputed, so the file is a valid record
+    that nobody edited."""
     data["tool"]["name"] = name
+    for review in data["reviews"]:
+        review["review"] = review["review"].replace(TEMPLATE, name)
     data["tool"]["description"] = f"{name} turns an API definition into reference pages."
     data["updated_at"] = (WHEN + timedelta(days=day % 300)).isoformat().replace("+00:00", "Z")
     data["checksum"] = checksum(data)
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def _renamed(template: ToolPanel, name: str) -> ToolPanel:
+    reviews = [r.model_copy(update={"review": r.review.replace(TEMPLATE, name)}) for r in template.reviews]
+    return template.model_copy(update={"tool": Tool(name=name, description="d"), "reviews": reviews})
 
 
 def generate(root: Path, panels: int, comparisons: int) -> float:
@@ -131,8 +141,7 @@ def generate(root: Path, panels: int, comparisons: int) -> float:
     base = [templates()[k].model_copy(update={"checksum": None}) for k in range(2)]
     for i in range(comparisons):
         a, b = f"tool-{2 * i:06d}", f"tool-{2 * i + 1:06d}"
-        pair = [base[0].model_copy(update={"tool": Tool(name=a, description="d")})]
-        pair.append(base[1].model_copy(update={"tool": Tool(name=b, description="d")}))
+        pair = [_renamed(base[0], a), _renamed(base[1], b)]
         votes = {a: CommunityVotes(ship=i % 7, skip=i % 5), b: CommunityVotes(ship=i % 3, skip=i % 4)}
         record = Comparison(panels=pair, community=votes, created_at=WHEN, updated_at=WHEN)
         (root / "comparisons" / f"{slugify(a)}-vs-{slugify(b)}.json").write_bytes(dump_record(record))

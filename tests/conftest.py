@@ -7,12 +7,18 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
+
+if TYPE_CHECKING:
+    from panel.grounding.material import Material
+    from panel.records import Claim
 
 sys.path.insert(0, str(Path(__file__).parent))
 # The bench scripts that hold labelled corpora and their scorers (claims.py, quality.py): the
@@ -35,6 +41,23 @@ def record_index_listens() -> Iterator[None]:
     files.add_write_listener(record_written)
     yield
     files.remove_write_listener(record_written)
+
+
+@pytest.fixture
+def grounding_runs(monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, str]]:
+    """(tool name, review text) -> how many times grounding ran the claim rules on it in this
+    process (the desk's threads included) since the fixture started."""
+    from panel.grounding import ground
+
+    runs: Counter[tuple[str, str]] = Counter()
+    real = ground.rules_claims
+
+    def counting(review: str, material: Material) -> list[Claim]:
+        runs[(material.name, review)] += 1
+        return real(review, material)
+
+    monkeypatch.setattr(ground, "rules_claims", counting)
+    return runs
 
 
 @pytest.fixture(scope="session")

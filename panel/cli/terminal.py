@@ -17,9 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 from panel.generation.runs import RunManifest
-from panel.grounding.ground import counts
+from panel.grounding.ground import claims_for, counts
 from panel.grounding.material import Material, material_for
-from panel.grounding.rules import rules_claims
 from panel.records import Claim, Comparison, Tool, ToolPanel, panels_of
 
 err = Console(stderr=True, highlight=False)
@@ -204,7 +203,7 @@ def batch_summary(manifest: RunManifest, run_dir: str) -> Table:
 
 def _claims_diff(draft: str, now: list[Claim], material: Material) -> list[Text]:
     """Claims the edit added or removed, compared by their text."""
-    before = {c.text: c for c in rules_claims(draft, material)}
+    before = {c.text: c for c in claims_for(draft, material)}
     after = {c.text: c for c in now}
     lines = []
     for sign, claims, style in (

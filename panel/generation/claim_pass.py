@@ -21,8 +21,8 @@ from panel.core.text import one_paragraph
 from panel.engines import Engine, GenRequest, GenResult
 from panel.generation.planning import Job, digest
 from panel.generation.prompts import Prompts
+from panel.grounding.ground import claims_for
 from panel.grounding.material import Material, material_for
-from panel.grounding.rules import rules_claims
 from panel.records import CLAIM_SPAN_CHARS, Claim, Evidence, ReviewEntry, claims_decoding_schema
 
 CLAIMS_MAX_TOKENS = 768
@@ -104,7 +104,7 @@ class ClaimsStage:
         if job.entry is None or not self.enabled(job):
             return None
         material = material_for(job.plan.tool)
-        found = [c.text for c in rules_claims(job.entry.review, material)]
+        found = [c.text for c in claims_for(job.entry.review, material)]
         return GenRequest(
             key=f"{job.key}:claims",
             prompt=self.prompts.render_claims(job.profile.prompt_format, job.entry.review, material.rows),

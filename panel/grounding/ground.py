@@ -5,6 +5,11 @@ review/compare/batch), so hand-edited records and records written before claims 
 covered too. Two things survive recomputation: claims from the model pass (making them again
 needs a model) while their span is still in the text, and a person's `checked` mark on a claim
 whose text is unchanged.
+
+The work itself (the claim rules, the quality flags) is done once per review text and material
+(or set of worked examples), in `claims_for` and `flags_for`: a command that validates, saves,
+indexes and re-reads a record recomputes it from several places, and each after the first is a
+look-up.
 """
 
 from __future__ import annotations
@@ -14,18 +19,40 @@ from dataclasses import dataclass
 
 from panel.errors import InputError
 from panel.grounding.material import Material, material_for
+from panel.grounding.memo import Memo
 from panel.grounding.quality import quality_flags
 from panel.grounding.rules import rules_claims
 from panel.records import (
     Check,
     Claim,
     Persona,
+    QualityFlag,
     RecordT,
     ReviewEntry,
     ToolPanel,
     panels_of,
     with_panels,
 )
+
+# Reviews whose claims (and flags) are kept: the records a command or the desk has open, and a
+# first index build's current stretch of files, in a few megabytes.
+MEMO_SIZE = 2048
+_claims: Memo[tuple[Claim, ...]] = Memo(MEMO_SIZE)
+_flags: Memo[tuple[QualityFlag, ...]] = Memo(MEMO_SIZE)
+
+
+def claims_for(review: str, material: Material) -> list[Claim]:
+    """The claims the rules find in a review, checked against the material: computed once per
+    (text, material digest), however many steps of a command ask."""
+    found = _claims.get((review, material.digest), lambda: tuple(rules_claims(review, material)))
+    return [c.model_copy() for c in found]
+
+
+def flags_for(review: str, examples: Mapping[str, str]) -> list[QualityFlag]:
+    """The review's draft-quality flags against the personas' worked examples: computed once per
+    (text, examples)."""
+    key = (review, tuple(sorted(examples.items())))
+    return [f.model_copy() for f in _flags.get(key, lambda: tuple(quality_flags(review, examples)))]
 
 
 def examples_of(personas: Iterable[Persona]) -> dict[str, str]:
@@ -79,9 +106,9 @@ def refresh_review(entry: ReviewEntry, material: Material, examples: Mapping[str
     marks = {c.text: c.checked for c in entry.claims if c.checked is not None}
     claims = [
         c.model_copy(update={"checked": marks.get(c.text)})
-        for c in merge_claims(rules_claims(entry.review, material), model)
+        for c in merge_claims(claims_for(entry.review, material), model)
     ]
-    return entry.model_copy(update={"claims": claims, "quality": quality_flags(entry.review, examples)})
+    return entry.model_copy(update={"claims": claims, "quality": flags_for(entry.review, examples)})
 
 
 def refresh_panel(panel: ToolPanel, examples: Mapping[str, str]) -> ToolPanel:

@@ -37,6 +37,7 @@ _DATE = re.compile(
     r"(?:(?P<q>Q[1-4])\s+)?(?<![\w.,$€£¥-])(?P<year>19[7-9]\d|20\d\d)(?![\w%-]|[.,]\d)"
     r"|(?P<iso>\b(?P<iy>20\d\d)-(?P<im>[01]\d)-(?P<id>[0-3]\d)\b)"
 )
+_YEAR = re.compile(r"19[7-9]\d|20\d\d")  # in every _DATE match: a text without one has no dates
 _DATE_FORECAST = re.compile(r"\b(?:by|until|till|before|through)\s+(?:the\s+end\s+of\s+)?$", re.I)
 EVENTS = {
     "start": "found launch start began begun public open run around market sell available availability "
@@ -63,6 +64,8 @@ def _events(words: frozenset[str]) -> frozenset[str]:
 
 def dates(text: str, layout: Layout) -> list[Date]:
     """Years and dates stated as fact ('since 2019', 'March 2025'); forecasts ('by 2028') skipped."""
+    if not _YEAR.search(text):  # most reviews name no year: one quick scan, not _DATE's
+        return []
     out = []
     for m in _DATE.finditer(text):
         month: int | None
@@ -101,6 +104,7 @@ _VERSION = re.compile(
     r"|(?P<word>\b(?:[Vv]ersion|[Rr]elease|[Rr]el\.)\s+(?P<n3>\d+(?:\.\d+){0,3}))(?![\w]|[.,]\d)"
     r"|(?P<bare>(?<![\w.,$€£¥/+-])(?P<n4>\d+\.\d+(?:\.\d+)?)(?![\w%]|[.,]\d))"
 )
+_DIGIT = re.compile(r"\d")  # in every _VERSION match and every 'Postgres 13'
 _RANGE = re.compile(r"\+|\s+(?:or|and)\s+(?:later|newer|higher|above|up)\b|\s+and\s+up\b", re.I)
 _FUTURE = re.compile(r"\b(?:roadmap|planned|upcoming|coming|next|soon|will|expected|promised)\b", re.I)
 
@@ -153,6 +157,8 @@ def versions(
     text: str, layout: Layout, names: list[tuple[int, int, str]], taken: list[Span]
 ) -> list[Version]:
     """'v1.4', 'version 2.3', '3.0', and a named product's version: 'Postgres 13 and later'."""
+    if not _DIGIT.search(text):  # no digit, no version: one quick scan, not _VERSION's
+        return []
     found: list[tuple[int, int, str | None, str]] = []
     for m in _VERSION.finditer(text):
         if overlaps(m.start(), m.end(), taken):

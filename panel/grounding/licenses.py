@@ -222,16 +222,18 @@ def _components_at(text: str, layout: Layout, found: list[License]) -> list[Lice
     return out
 
 
+def _hints_license(sentence: str) -> bool:
+    low = sentence.lower()  # once per sentence, not once per hint
+    return any(h in low for h in _LICENSE_HINTS)
+
+
 def licenses(text: str, layout: Layout) -> list[License]:
     """Named licenses (normalised to SPDX with license-expression) and open/closed-source talk,
     each with the parts of the product it is said of and whether it is a later license."""
     _, categories = _license_index()
     out = []
     matches = [
-        m
-        for s, e in layout.sentences
-        if any(h in text[s:e].lower() for h in _LICENSE_HINTS)
-        for m in _LICENSE.finditer(text, s, e)
+        m for s, e in layout.sentences if _hints_license(text[s:e]) for m in _LICENSE.finditer(text, s, e)
     ]
     for m in matches:
         group, raw = m.lastgroup or "", m.group()

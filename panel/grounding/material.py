@@ -9,6 +9,8 @@ cached per tool content: a record's reviews, saves and re-checks reuse one mater
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,16 +30,24 @@ _HEADING = re.compile(r"^(#{1,6})\s")
 _FENCE = ("```", "~~~")
 _TABLE_RULE = re.compile(r"^\|?[\s:|-]+\|?$")  # | --- | :---: |
 _EMPHASIS = re.compile(r"\*\*|(?<!\w)__(?=\w)|(?<=\w)__(?!\w)")  # Markdown bold: **Fast.** reads Fast.
+# A block pysbd returns whole: plain words and commas, at most one closing mark, nothing it reads
+# as a boundary (no inner stops, brackets or quotation marks, no run of spaces). Taglines, bullets
+# and one-sentence fields are such blocks; tests/grounding/test_material.py holds the two equal.
+_ONE_SENTENCE = re.compile(r"[A-Za-z0-9,' -]*[A-Za-z0-9][.!?]?")
 MATERIAL_CACHE = 256
 
 
 @dataclass(frozen=True)
 class Material:
-    """A tool's material: numbered sentences, and the facts the rules layer extracted from them."""
+    """A tool's material: numbered sentences, and the facts the rules layer extracted from them.
 
-    name: str
-    sentences: tuple[Sentence, ...]
+    Two materials are equal when their digests are: the digest is of the fields they were built
+    from, so it stands for the whole material as a key (grounding memoises on it)."""
+
+    name: str = field(compare=False)
+    sentences: tuple[Sentence, ...] = field(compare=False)
     facts: Facts = field(compare=False, repr=False)
+    digest: str = field(repr=False)
     _by_id: dict[str, Sentence] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -147,8 +157,11 @@ def _clean(text: str) -> str:
 @lru_cache(maxsize=4096)
 def _split(block: str) -> tuple[str, ...]:
     """Sentences of one block, whitespace collapsed and list, heading and bold markers dropped."""
-    segmenter = pysbd.Segmenter(language="en", clean=False)
-    return tuple(text for text in (_clean(piece) for piece in segmenter.segment(block)) if text)
+    if _ONE_SENTENCE.fullmatch(block) and "  " not in block:
+        pieces = [block]  # what pysbd returns for it, in a microsecond rather than half a millisecond
+    else:
+        pieces = pysbd.Segmenter(language="en", clean=False).segment(block)
+    return tuple(text for text in (_clean(piece) for piece in pieces) if text)
 
 
 def _pieces(block: _Block) -> tuple[str, ...]:
@@ -200,7 +213,13 @@ def _build(parts: tuple[tuple[str, str], ...]) -> Material:
             places.append(place)
     name = parts[0][1] if parts and parts[0][0] == "name" else ""
     facts = extract_facts(name, tuple(sentences), tuple(places))
-    return Material(name=name, sentences=tuple(sentences), facts=facts)
+    return Material(name=name, sentences=tuple(sentences), facts=facts, digest=_digest(parts))
+
+
+def _digest(parts: tuple[tuple[str, str], ...]) -> str:
+    """A digest of the fields a material is built from (a lone surrogate in a field included)."""
+    data = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def material_for(tool: Tool) -> Material:

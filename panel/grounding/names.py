@@ -33,6 +33,8 @@ _LOWER_TAIL = re.compile(r"-[a-z]+$")
 MAX_NAME_WORDS = 6  # "GitHub Container Registry" is three; a longer capitalised run is a title
 _SENTENCE_OPENER = re.compile(r"(?:^|[.!?:;—–(]\s*|\n\s*(?:[-*+•]\s+)?)$")
 _LIST_NEXT = re.compile(r"(?:,\s*|\s+(?:and|or|&)\s+)(?:[A-Z]|[a-z]+[A-Z])")
+_NOT_A_NAME_END = PLACES | PLAN_NAMES | STOPWORDS  # words a name does not end on
+_LOWERCASE_NAME = re.compile(r"(?<![\w-])(" + "|".join(sorted(LOWERCASE_NAMES)) + r")(?![\w-])")
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,8 @@ def find_names(
         name = _run_name(text, run, _trim_ordinary(text, tokens), mid_sentence, known, strict_starts)
         if name is not None:
             found.append(name)
-    for m in re.finditer(r"(?<![\w-])(" + "|".join(sorted(LOWERCASE_NAMES)) + r")(?![\w-])", text):
-        found.append(Name(m.start(), m.end(), m.group()))
+    if any(n in text for n in LOWERCASE_NAMES):  # a quick look first: most texts name none
+        found += [Name(m.start(), m.end(), m.group()) for m in _LOWERCASE_NAME.finditer(text)]
     return sorted(found, key=lambda n: n.start)
 
 
@@ -151,7 +153,7 @@ def _trim_ordinary(text: str, tokens: list[_Token]) -> list[_Token]:
     tokens = list(tokens)
     while tokens and _ordinary(text[tokens[0][0] : tokens[0][1]]):
         tokens.pop(0)
-    while tokens and text[tokens[-1][0] : tokens[-1][1]].lower() in PLACES | PLAN_NAMES | STOPWORDS:
+    while tokens and text[tokens[-1][0] : tokens[-1][1]].lower() in _NOT_A_NAME_END:
         tokens.pop()
     return tokens
 

@@ -7,10 +7,13 @@ memory. Several processes use it at once (CLI commands, the desk, a nightly batc
 short write transactions, with the slow part (reading and grounding a file) done outside them.
 
 It stays in step three ways: `sync()` walks the folder and re-reads what changed (mtime and
-size, then the content digest) or went away; every record write through panel.records.store calls
-`record_written`, which re-indexes that one file; and when the personas or the grounding code
-change, every file is read again. An index that is locked, unwritable or corrupt never fails a
-command: a corrupt one is rebuilt, and readers fall back to a private temporary index.
+size, then the content digest) or went away; every JSON file written in a process whose entry
+point (the CLI, the desk, the test fixtures) registered `record_written` as a write listener
+(panel.core.files) is re-indexed at once, the store knowing nothing of it, and without grounding
+the record again (grounding's memo, panel/grounding/ground.py, hands back what the writer
+computed); and when the personas or the grounding code change, every file is read again. An
+index that is locked, unwritable or corrupt never fails a command: a corrupt one is rebuilt,
+and readers fall back to a private temporary index.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
 flags, counts, last change), the per-review figures `panel stats` needs (score, verdict, draft,
 claims counts), the similarity of the personas' paragraphs, and a comparison's community votes.
 Claims and quality flags come from grounding, recomputed with the personas in effect, so a
-record written before claims existed, or edited by hand, is counted like any other.
+record written before claims existed, or edited by hand, is counted like any other (a look-up,
+not a second grounding, when this process has just grounded the same reviews to write them).
 """
 
 from __future__ import annotations

@@ -3,9 +3,15 @@ content, and the facts (prices, free statements, licenses, versions ...) read fr
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
 
+import pysbd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from panel.grounding.material import Material, material_for
 from panel.records import Pricing, Source, Tool
@@ -226,3 +232,67 @@ def test_what_a_sentence_sits_under_adds_to_its_facts():
         ("2.1.0 (2025-05-02)", (2, 1, 0), ["sav", "search"]),
     ]
     assert f.figures == ()
+
+
+# --- one-sentence blocks skip the segmenter; what they give must be what pysbd gives ----------
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "intake-corpus" / "site"
+_MARKED = re.compile(r"[-*+•>|#]|\d{1,3}[.)]")
+_WORD = st.text(alphabet="abcxyzABCXYZ019'\"().,;:!?-", min_size=1, max_size=8)
+
+
+def _pysbd(text: str) -> list[str]:
+    """pysbd's sentences, stripped; a piece that opens like a list item ('- x', '2. y'), which the
+    material also drops the marker of, is left out of the comparison."""
+    pieces = [p.strip() for p in pysbd.Segmenter(language="en", clean=False).segment(text) if p.strip()]
+    assume(not any(_MARKED.match(p) for p in pieces))
+    return pieces
+
+
+def _described(text: str) -> list[str]:
+    return [s.text for s in material_for(tool(description=text)).sentences if s.source == "description"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_WORD, min_size=1, max_size=12), st.sampled_from(["", ".", "!", "?", "..."]))
+def test_a_one_line_field_is_split_as_pysbd_splits_it(words: list[str], end: str) -> None:
+    text = " ".join(words) + end  # one line, single spaces, no list marker: one block
+    assume(not _MARKED.match(text))
+    assert _described(text) == _pysbd(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Cron jobs that tell you when they stop", "It's free for teams of 5, forever!", "Runs on v2 and v3."],
+)
+def test_plain_one_sentence_fields(text: str) -> None:
+    assert _described(text) == _pysbd(text) == [text]
+
+
+class _Text(HTMLParser):
+    """The text of a page, a line per text node (the standard library's parser: no extra package)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.lines += data.splitlines()
+
+
+def _text_lines(page: Path) -> list[str]:
+    parser = _Text()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.lines
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/intake-corpus is not here (CI may not have it)")
+def test_real_vendor_lines_are_split_as_pysbd_splits_them() -> None:
+    lines = {" ".join(line.split()) for page in sorted(CORPUS.glob("*/*.html")) for line in _text_lines(page)}
+    # a line with Markdown bold markers ('**', '__') is left out: the material drops them on purpose
+    lines = {x for x in lines if x and not _MARKED.match(x) and "**" not in x and "__" not in x}
+    assert len(lines) > 500
+    pieces = {x: [p.strip() for p in pysbd.Segmenter(language="en", clean=False).segment(x)] for x in lines}
+    plain = [x for x in sorted(lines) if not any(_MARKED.match(p) for p in pieces[x])]
+    differ = [x for x in plain if _described(x) != [p for p in pieces[x] if p]]
+    assert differ == []
