@@ -52,7 +52,7 @@ def _engine_log(session: Session, run_folder: Path | None = None) -> Path | None
     folder for a batch, else a file in panel's cache named by time and process."""
     from panel.engines import embedded
 
-    if all(p.engine == "vllm-server" for p in session.profiles().values()):
+    if all(p.engine == "vllm-server" for p in session.profiles()):
         return None
     if run_folder is not None:
         return run_folder / "engine.log"
@@ -64,7 +64,7 @@ def _check_material(session: Session, tools: list[Tool], files: list[Path]) -> N
     from panel.cli import terminal
     from panel.grounding.quality import thin_material
 
-    refuse = any(p.thin_material == "refuse" for p in session.profiles().values())
+    refuse = any(p.thin_material == "refuse" for p in session.profiles())
     for tool, file in zip(tools, files, strict=True):
         problem = thin_material(tool)
         if problem is None:

@@ -76,6 +76,9 @@ class Tool(Record):
     description: text_field(MAX_DESCRIPTION, required=True)
     tagline: text_field(MAX_TAGLINE) = Field(default="", description='The "best for" line.')
     category: text_field(MAX_CATEGORY) = ""
+    vendor: text_field(MAX_NAME) = Field(
+        default="", description="Who makes it, e.g. Mistral AI: judges of the same vendor are recused."
+    )
     pricing: Pricing = Field(default_factory=Pricing)
     url: Url = ""
     sources: Annotated[list[Source], Field(max_length=MAX_SOURCES)] = Field(
