@@ -16,6 +16,7 @@ from panel.cli.options import (
     ForceOpt,
     FreshOpt,
     JsonOpt,
+    JuryOpt,
     ModelOpt,
     ModelsFileOpt,
     OutOpt,
@@ -118,7 +119,11 @@ def _panels(tool_files: list[Path], options: RunOptions, *, compare: bool) -> No
 
     tools = load_tools(tool_files)
     session = Session.open(
-        models_file=options.models_file, model=options.model, out=options.out, persona_ids=options.persona
+        models_file=options.models_file,
+        model=options.model,
+        out=options.out,
+        persona_ids=options.persona,
+        jury=options.jury,
     )
     with terminal.json_stdout(options.as_json) as stdout:
         console = terminal.err if options.as_json else Console(highlight=False)
@@ -142,7 +147,8 @@ def _panels(tool_files: list[Path], options: RunOptions, *, compare: bool) -> No
         if comparison is not None:
             written.append((comparison.path, comparison.status))
         _report(written, console)
-    raise typer.Exit(1 if any(p.failures for p in panels) else 0)
+    # A failed review, or a jury member's (the persona may still have a review): exit 1.
+    raise typer.Exit(1 if any(p.failures for p in panels) or any(o.failures for o in outcomes) else 0)
 
 
 @generate.command()
@@ -156,6 +162,7 @@ def review(
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     claims: ClaimsOpt = None,
+    jury: JuryOpt = None,
 ) -> None:
     """Review each tool with every persona and write `outputs/panels/TOOL.json`.
 
@@ -165,7 +172,9 @@ def review(
     Example: `panel review examples/tools/quillstack.yaml --model local`
     """
     _panels(
-        tool_files, RunOptions(model, models_file, out, persona, fresh, force, as_json, claims), compare=False
+        tool_files,
+        RunOptions(model, models_file, out, persona, fresh, force, as_json, claims, jury),
+        compare=False,
     )
 
 
@@ -182,6 +191,7 @@ def compare(
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     claims: ClaimsOpt = None,
+    jury: JuryOpt = None,
 ) -> None:
     """Compare two or more tools side by side: "A vs B: which one should you ship with?".
 
@@ -189,14 +199,17 @@ def compare(
     unchanged, so a tool reviewed before costs no model requests. Writes
     `outputs/comparisons/A-vs-B.json`.
 
-    Example: `panel compare examples/tools/quillstack.yaml examples/tools/ledgerlight.yaml`
+    Example: `panel compare examples/tools/quillstack.yaml examples/tools/ledgerlight.yaml`, or with
+    a jury of several models per persona: `panel compare a.yaml b.yaml --jury open-trio`
     """
     if len(tool_files) < 2:
         raise PanelError(
             "compare needs at least two tool files", where="compare", hint="use `panel review` for one tool"
         )
     _panels(
-        tool_files, RunOptions(model, models_file, out, persona, fresh, force, as_json, claims), compare=True
+        tool_files,
+        RunOptions(model, models_file, out, persona, fresh, force, as_json, claims, jury),
+        compare=True,
     )
 
 
@@ -226,6 +239,7 @@ def batch(
     fresh: FreshOpt = False,
     force: ForceOpt = False,
     claims: ClaimsOpt = None,
+    jury: JuryOpt = None,
 ) -> None:
     """Score every tool in a feed; safe to interrupt and cheap to re-run.
 
@@ -250,7 +264,7 @@ def batch(
     from panel.records.store import sweep_temp_files
 
     session = Session.open(
-        models_file=models_file, model=model, out=out, persona_ids=persona, concurrency=concurrency
+        models_file=models_file, model=model, out=out, persona_ids=persona, concurrency=concurrency, jury=jury
     )
     run = RunFolder(session.outputs, run_id or new_run_id(feed))
     check_readable(feed)  # exit 2 before the run folder or the engine's log is created
