@@ -154,7 +154,7 @@ def publish(
     )
     console = Console(highlight=False, soft_wrap=True)
     for warning in result.warnings:
-        terminal.err.print(f"panel: warning: {warning}; not checked by anyone", markup=False, soft_wrap=True)
+        terminal.err.print(f"panel: warning: {warning}", markup=False, soft_wrap=True)
     if result.status == "unchanged":
         console.print(
             f"Already published as revision {result.record.revision}: {result.paths[0]}", markup=False

@@ -25,6 +25,7 @@ from panel.records import (
     Persona,
     ReviewEntry,
     ToolPanel,
+    conflict,
     panels_of,
     utcnow,
     with_panels,
@@ -113,7 +114,10 @@ def refresh_review(entry: ReviewEntry, material: Material, examples: Mapping[str
 
 def refresh_panel(panel: ToolPanel, examples: Mapping[str, str]) -> ToolPanel:
     material = material_for(panel.tool)
-    reviews = [refresh_review(r, material, examples) for r in panel.reviews]
+    reviews = [
+        refresh_review(r, material, examples).model_copy(update={"conflict": conflict(r, panel.tool)})
+        for r in panel.reviews
+    ]
     return panel.model_copy(update={"reviews": reviews})
 
 

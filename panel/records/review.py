@@ -217,6 +217,11 @@ class ReviewEntry(Review):
     jury: Jury | None = Field(
         default=None, description="Every jury member's vote, when a jury wrote this review."
     )
+    conflict: str | None = Field(
+        default=None,
+        description="The single judge that wrote it is a model of the tool's own vendor, and how that "
+        "shows; recomputed on every check.",
+    )
 
     @model_validator(mode="after")
     def _remember_the_draft(self) -> ReviewEntry:
@@ -253,6 +258,8 @@ class ReviewEntry(Review):
         elif words > REVIEW_MAX_WORDS:
             flags.append(f"long: {words} words (aim for {REVIEW_MIN_WORDS}-{REVIEW_MAX_WORDS})")
         flags += [f"{q.kind}: {q.detail}" for q in self.quality]
+        if self.conflict:
+            flags.append(f"conflict: {self.conflict}")
         return flags
 
     @property
