@@ -43,6 +43,7 @@ ACTIONS: dict[str, Callable[..., actions.Result]] = {
     "check": actions.check_claim,
     "votes": actions.set_votes,
     "publish": actions.publish,
+    "adopt": actions.adopt,  # a jury member's paragraph as the review's text
 }
 
 

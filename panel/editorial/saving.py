@@ -17,10 +17,15 @@ from panel.records import Change, Comparison, Persona, ToolPanel, utcnow
 
 
 def with_history(
-    record: ToolPanel | Comparison, by: str, fields: list[str], previous: dict[str, Any], at: Any = None
+    record: ToolPanel | Comparison,
+    by: str,
+    fields: list[str],
+    previous: dict[str, Any],
+    at: Any = None,
+    note: str = "",
 ) -> Any:
     at = at or utcnow()
-    change = Change(at=at, by=by, action="edited", fields=fields, previous=previous)
+    change = Change(at=at, by=by, action="edited", fields=fields, previous=previous, note=note)
     return record.model_copy(update={"history": [*record.history, change], "updated_at": at})
 
 
@@ -72,15 +77,17 @@ def save_edit(
         for panel in record.panels:
             fields = applied.changed[panel.tool.name]
             if fields:
-                panel = with_history(panel, by, fields, applied.previous[panel.tool.name], at)
+                panel = with_history(panel, by, fields, applied.previous[panel.tool.name], at, applied.note)
                 carry.append((panel, fields))
             panels.append(panel)
         every = [f"{name}: {f}" for name, fs in applied.changed.items() for f in fs]
         previous = {f"{name}: {k}": v for name, prev in applied.previous.items() for k, v in prev.items()}
-        record = with_history(record.model_copy(update={"panels": panels}), by, every, previous, at)
+        record = with_history(
+            record.model_copy(update={"panels": panels}), by, every, previous, at, applied.note
+        )
     else:
         name = record.tool.name
-        record = with_history(record, by, applied.changed[name], applied.previous[name], at)
+        record = with_history(record, by, applied.changed[name], applied.previous[name], at, applied.note)
     write_record_if(path, _saved(record, personas), expect)
     written: list[tuple[Path, str]] = [(path, "updated")]
     for panel, fields in carry:
@@ -93,7 +100,12 @@ def save_edit(
             written.append((panel_path, "not updated: it was edited by hand; edit it too"))
             continue
         updated = with_history(
-            _carry_over(loaded.record, panel, fields), by, fields, applied.previous[panel.tool.name], at
+            _carry_over(loaded.record, panel, fields),
+            by,
+            fields,
+            applied.previous[panel.tool.name],
+            at,
+            applied.note,
         )
         try:
             write_record_if(panel_path, _saved(updated, personas), version)
