@@ -219,7 +219,7 @@ def batch(
         Path,
         typer.Argument(
             help="A .jsonl file (one tool per line), a .csv file (header: name, description, tagline, "
-            "category, pricing_entry, pricing_detail, url) or a folder of tool files."
+            "category, pricing_entry, pricing_detail, url, vendor) or a folder of tool files."
         ),
     ],
     model: ModelOpt = None,

@@ -106,13 +106,26 @@ def save(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: str) -> 
         return _problem(
             desk, rid, path, form, "Not saved: fix the fields marked below.", problems=exc.problems
         )
+    return _save(desk, rid, path, form, (applied, by, version), "saved")
+
+
+def _save(
+    desk: Desk,
+    rid: str,
+    path: Path,
+    form: Mapping[str, str],
+    edit: tuple[editing.Applied, str, str | None],
+    notice: str,
+) -> Result:
+    """saving.save_edit of an applied edit (by, at the version opened), as every edit saves."""
+    applied, by, version = edit
     if not any(applied.changed.values()):
         return Result(notice="unchanged")
     try:
         saving.save_edit(path, applied, by, desk.outputs, version, desk.personas)
     except ConflictError:
         return conflict(desk, rid, path, form)
-    return Result(notice="saved")
+    return Result(notice=notice)
 
 
 def adopt(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: str) -> Result:
@@ -130,13 +143,7 @@ def adopt(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: str) ->
         applied = adopt_paragraph(record, int(i_text) if i_text.isdigit() else -1, persona, profile)
     except editing.EditProblems as exc:
         return _problem(desk, rid, path, form, exc.problem, problems=exc.problems)
-    if not any(applied.changed.values()):
-        return Result(notice="unchanged")
-    try:
-        saving.save_edit(path, applied, by, desk.outputs, version, desk.personas)
-    except ConflictError:
-        return conflict(desk, rid, path, form)
-    return Result(notice="adopted")
+    return _save(desk, rid, path, form, (applied, by, version), "adopted")
 
 
 def check_claim(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: str) -> Result:

@@ -60,10 +60,9 @@ def refusals(
                 reasons.append(f"{name}: no review by {persona.id}; re-run `panel review` or `panel compare`")
         for review in panel.reviews:
             if review.verdict == "split":
-                tally = review.jury.summary.tally.line() if review.jury is not None else "no majority"
                 reasons.append(
-                    f"{name}: the {review.persona} jury is split ({tally}); an editor sets the verdict "
-                    "(ship or skip) with `panel edit` or on the desk"
+                    f"{name}: the {review.persona} jury is split ({review.tally}); an editor sets the "
+                    "verdict (ship or skip) with `panel edit` or on the desk"
                 )
             if review.contradicts:
                 reasons.append(

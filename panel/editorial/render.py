@@ -202,9 +202,7 @@ def judges_line(jury: Jury) -> str:
 
 def split_line(review: ReviewEntry) -> str:
     """'Split: 1 ship / 1 skip / 1 failed' for a jury without a majority, else ''."""
-    if review.verdict != "split":
-        return ""
-    return f"Split: {review.jury.summary.tally.line()}" if review.jury is not None else "Split"
+    return f"Split: {review.tally}" if review.verdict == "split" else ""
 
 
 def recused_lines(jury: Jury | None) -> list[str]:

@@ -83,19 +83,23 @@ def job_vote(job: Job) -> Vote:
             diagnosis=failure.diagnosis if failure is not None else "error",
             provenance=failure.provenance if failure is not None else None,
         )
-    e = job.entry
-    assert e.verdict != "split"  # a member's own review is decoded: ship or skip
+    return entry_vote(job.entry, p.name, p.family, p.vendor)
+
+
+def entry_vote(entry: ReviewEntry, profile: str, family: str | None, vendor: str | None) -> Vote:
+    """A review one profile wrote (a member's job, or a review from before the jury) as its vote."""
+    assert entry.verdict != "split"  # one profile's review is decoded: ship or skip
     return Vote(
-        profile=p.name,
-        family=p.family,
-        vendor=p.vendor,
+        profile=profile,
+        family=family,
+        vendor=vendor,
         status="valid",
-        score=e.score,
-        verdict=e.verdict,
-        review=e.review,
-        provenance=e.provenance,
-        claims=e.claims,
-        quality=e.quality,
+        score=entry.score,
+        verdict=entry.verdict,
+        review=entry.review,
+        provenance=entry.provenance,
+        claims=entry.claims,
+        quality=entry.quality,
     )
 
 
@@ -208,4 +212,13 @@ def same_review(a: ReviewEntry, b: ReviewEntry) -> bool:
     return key(a) == key(b)
 
 
-__all__ = ["JuryPlan", "definition_of", "job_vote", "recusal", "same_review", "verdict_of", "vote_entry"]
+__all__ = [
+    "JuryPlan",
+    "definition_of",
+    "entry_vote",
+    "job_vote",
+    "recusal",
+    "same_review",
+    "verdict_of",
+    "vote_entry",
+]

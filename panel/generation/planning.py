@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from panel.engines import ENGINES
 from panel.engines.profiles import Judges, Profile
-from panel.generation.juries import JuryPlan, definition_of, recusal, same_review, vote_entry
+from panel.generation.juries import JuryPlan, definition_of, entry_vote, recusal, same_review, vote_entry
 from panel.generation.prompts import Prompts
 from panel.records import (
     Persona,
@@ -116,7 +116,11 @@ class Plan:
     @property
     def done(self) -> dict[str, ReviewEntry]:
         """Reviews this run made (read once every job has settled)."""
-        done = {j.persona.id: j.entry for j in self.jobs if j.jury is None and j.ok}
+        done = {
+            j.persona.id: j.entry
+            for j in self.jobs
+            if j.jury is None and j.entry is not None and j.failure is None
+        }
         return done | {p: jp.result for p, jp in self.juries.items() if isinstance(jp.result, ReviewEntry)}
 
     @property
@@ -344,16 +348,5 @@ def _as_vote(entry: ReviewEntry) -> Vote:
     """A review one profile wrote alone, as that profile's vote (reused when the persona moves to
     a jury that has the profile among its members and the cache key still matches)."""
     p = entry.provenance
-    assert entry.verdict != "split" and not entry.edited
-    return Vote(
-        profile=p.profile,
-        family=p.family,
-        vendor=p.vendor,
-        status="valid",
-        score=entry.score,
-        verdict=entry.verdict,
-        review=entry.review,
-        provenance=p,
-        claims=entry.claims,
-        quality=entry.quality,
-    )
+    assert not entry.edited
+    return entry_vote(entry, p.profile, p.family, p.vendor)

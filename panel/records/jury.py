@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from panel.records.base import JuryVerdict, Record, Verdict
 
@@ -34,7 +34,8 @@ RECUSED = "recused: same vendor as the tool"
 
 
 class JuryDefinition(Record):
-    """A jury as models.yaml defines it, kept in the provenance of every review it wrote."""
+    """A jury as models.yaml defines it (and checks it: engines/profiles.py JurySpec), kept in
+    the provenance of every review it wrote."""
 
     name: JuryName
     members: Annotated[list[str], Field(min_length=1)] = Field(description="Model profiles, in order.")
@@ -44,14 +45,6 @@ class JuryDefinition(Record):
     )
     verdict: Literal["majority"] = Field(default="majority", description="A strict majority of valid votes.")
     score: Literal["median"] = Field(default="median", description="The median of the valid scores.")
-
-    @model_validator(mode="after")
-    def _quorum_fits(self) -> JuryDefinition:
-        if len(set(self.members)) != len(self.members):
-            raise ValueError("a profile is listed twice among the members")
-        if self.quorum > len(self.members):
-            raise ValueError(f"quorum {self.quorum} is more than the {len(self.members)} members")
-        return self
 
     @computed_field  # type: ignore[prop-decorator]
     @property

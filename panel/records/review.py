@@ -245,8 +245,7 @@ class ReviewEntry(Review):
         flags = []
         expected = verdict_for(self.score, self.provenance.ship_threshold)
         if self.verdict == "split":
-            tally = self.jury.summary.tally.line() if self.jury is not None else "no majority"
-            flags.append(f"split: the jury has no majority ({tally}); an editor sets the verdict")
+            flags.append(f"split: the jury has no majority ({self.tally}); an editor sets the verdict")
         elif self.verdict != expected:
             flags.append(
                 f"verdict-disagrees: score {self.score} with threshold "
@@ -261,6 +260,13 @@ class ReviewEntry(Review):
         if self.conflict:
             flags.append(f"conflict: {self.conflict}")
         return flags
+
+    @property
+    def tally(self) -> str:
+        """How the jury voted, '1 ship / 1 skip / 1 failed' ('' for one profile's review)."""
+        if self.jury is None:
+            return "no jury" if self.verdict == "split" else ""
+        return self.jury.summary.tally.line()
 
     @property
     def contradicts(self) -> bool:

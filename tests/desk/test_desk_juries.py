@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_desk_browser import RECORD, sign_in
 
 from panel.records import Comparison
 from panel.records.store import load_record
 
 from factory import jury_review, member_paragraph, panel, write_comparison
-from test_desk_browser import RECORD, sign_in
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
