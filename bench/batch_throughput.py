@@ -35,7 +35,8 @@ single-request tokens/s of each form. `--stock-server` starts the server without
 `--jury`: both sides ask every review of a jury of three profiles (the same settings at
 temperatures 0.6, 0.8 and 1.0, in models.yaml `juries:`), so 3 x tools x 4 requests: `panel batch
 --jury trio` (one lane of `--concurrency` per member) against the direct client sending the same
-requests with three times the concurrency. Only part 1 runs.
+requests, one semaphore of `--concurrency` per member (as each member would run against its
+own server). Only part 1 runs.
 """
 
 from __future__ import annotations
@@ -172,6 +173,17 @@ async def direct(
         started = time.perf_counter()
         await asyncio.gather(*(one(p, b) for p, b in requests))
         return time.perf_counter() - started
+
+
+async def direct_lanes(
+    base_url: str, lanes: list[list[tuple[str, dict]]], concurrency: int, replies: list[bytes] | None = None
+) -> float:
+    """`direct` for several profiles at once, each with its own semaphore of `concurrency`, as
+    each jury member would run against its own server (and as panel runs one lane per profile).
+    Returns wall seconds for them all."""
+    started = time.perf_counter()
+    await asyncio.gather(*(direct(base_url, lane, concurrency, replies) for lane in lanes))
+    return time.perf_counter() - started
 
 
 def generated_tokens(base_url: str) -> float:
@@ -471,17 +483,18 @@ class Bench:
 
     @property
     def concurrency(self) -> int:
-        """In flight at once on the direct side: what panel keeps in flight over all its lanes."""
+        """In flight at once over every profile (panel: one lane of --concurrency per profile)."""
         return self.args.concurrency * len(self.profiles)
 
-    def requests(self, rows: list[dict], form: ConstraintForm | None) -> list[tuple[str, dict]]:
-        return [r for profile in self.profiles for r in payloads(rows, profile, form)]
+    def requests(self, rows: list[dict], form: ConstraintForm | None) -> list[list[tuple[str, dict]]]:
+        """The requests panel sends, one list per profile (a jury member's lane)."""
+        return [payloads(rows, profile, form) for profile in self.profiles]
 
-    def run_direct(self, r: int, label: str, requests: list[tuple[str, dict]]) -> None:
+    def run_direct(self, r: int, label: str, lanes: list[list[tuple[str, dict]]]) -> None:
         before = generated_tokens(self.base)
         bodies: list[bytes] = []
         with Occupancy(self.base) as busy:
-            wall = asyncio.run(direct(self.base, requests, self.concurrency, bodies))
+            wall = asyncio.run(direct_lanes(self.base, lanes, self.args.concurrency, bodies))
         tokens = generated_tokens(self.base) - before
         self.measured.add(r, label, tokens / wall)
         print(
@@ -544,7 +557,9 @@ def throughput(bench: Bench, sides: list[Side]) -> None:
     """Rounds of every side, rotating which goes first; then the medians and their ratios."""
     # Warm the server (first requests compile grammars and kernels) so no side pays it.
     for form in {side[2] for side in sides if side[1] == "direct"}:
-        asyncio.run(direct(bench.base, bench.requests(tools(2, "Warmup"), form), bench.concurrency))
+        asyncio.run(
+            direct_lanes(bench.base, bench.requests(tools(2, "Warmup"), form), bench.args.concurrency)
+        )
     rows = tools(bench.args.tools, "Bench")
     requests = {form: bench.requests(rows, form) for form in {side[2] for side in sides}}
     members = f" x {len(bench.profiles)} jury members" if bench.args.jury else ""

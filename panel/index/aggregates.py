@@ -139,11 +139,12 @@ class StatsReader:
 
     def community(self) -> CommunitySums:
         """The community majority (more ship than skip votes: ship; fewer: skip; a tie: none)
-        against the panel's verdict, per tool of the chosen comparisons with votes."""
+        against the panel's verdict (ship or skip: a split panel has none to disagree with), per
+        tool of the chosen comparisons with votes."""
         row = self.conn.execute(
             """SELECT count(DISTINCT file_id), count(*),
-                      coalesce(sum(majority IS NOT NULL AND panel_verdict IS NOT NULL), 0),
-                      coalesce(sum(majority != panel_verdict), 0)
+                      coalesce(sum(majority IS NOT NULL AND panel_verdict IN ('ship', 'skip')), 0),
+                      coalesce(sum(panel_verdict IN ('ship', 'skip') AND majority != panel_verdict), 0)
                FROM (SELECT c.file_id, v.panel_verdict,
                             CASE WHEN v.ship > v.skip THEN 'ship' WHEN v.skip > v.ship THEN 'skip' END
                             AS majority

@@ -26,6 +26,7 @@ from panel.records import (
     registered_domain,
     vendor_match,
 )
+from panel.records.store import dump_record
 
 from factory import jury_review, panel, provenance
 
@@ -132,10 +133,13 @@ def test_two_ship_two_skip_is_a_split_panel_that_a_comparison_never_picks():
     even = panel("Evenly", (80, 30, 70, 20))
     s = even.summary
     assert (s.ship, s.skip, s.ship_pct, s.verdict) == (2, 2, 50, "split")
+    assert json.loads(dump_record(even))["summary"]["verdict"] == "split"  # what --json prints
     weak = panel("Weakling", (30, 30, 30, 70))
     d = decide([even, weak])
     assert d.outcome == "neither" and d.winner is None
     assert "Evenly's panel is split (2 ship / 2 skip)" in d.reason
+    printed = json.loads(dump_record(Comparison(panels=[even, weak])))
+    assert printed["decision"] == {"outcome": "neither", "winner": None, "reason": d.reason}
     assert decide([even, panel("Both", (80, 30, 70, 20))]).outcome == "neither"
     strong = panel("Strong", (80, 70, 70, 20))
     assert decide([even, strong]).winner == "Strong"
