@@ -111,6 +111,8 @@ def view(record: ToolPanel | Comparison, path: Path) -> str:
         f"# ({', '.join(dict.fromkeys(thresholds))}). Tool names cannot change here.",
         "# To cancel, quit without saving or empty the file.",
     ]
+    if any(r.verdict == "split" for panel in panels_of(record) for r in panel.reviews):
+        header.insert(-1, "# A jury's `split` stays until you set ship or skip (publishing needs one).")
     body = yaml.dump({"tools": tools}, Dumper=_Literal, sort_keys=False, allow_unicode=True, width=100)
     lines: list[str] = []
     pending = iter(blocks)
