@@ -94,7 +94,6 @@ class PanelRunner:
         self.pool = EnginePool(self.events.say)
         self.examples = examples_of(personas)
         self.judges = judges_for(personas, models, models_path, profile_name, jury_name)
-        self.profiles = {p: j.profile for p, j in self.judges.items()}  # a jury's: its first member
         # Template errors (syntax, undefined names) surface now, before any engine starts.
         sample = Tool(
             name="Sample", description="A sample tool.", sources=[{"title": "Docs", "text": "Docs."}]
