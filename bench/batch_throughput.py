@@ -3,7 +3,7 @@
     python bench/batch_throughput.py [--tools 50] [--concurrency 32] [--rerun-tools 200]
                                      [--rss-small 1000] [--rss-large 10000]
                                      [--constraint profile|json|grammar] [--compare-forms]
-                                     [--stock-server] [--throughput-only]
+                                     [--stock-server] [--throughput-only] [--jury]
 
 What it prints (and nothing here is a timed test assertion; figures are for the results table):
 
@@ -31,6 +31,12 @@ parse, and adds the costs of the grammar form: compile time in-process (xgrammar
 model's tokenizer), first-request latency of a new schema on the server against later ones, and
 single-request tokens/s of each form. `--stock-server` starts the server without
 `--structured-outputs-config` (free whitespace in the json form), `--throughput-only` skips 2 and 3.
+
+`--jury`: both sides ask every review of a jury of three profiles (the same settings at
+temperatures 0.6, 0.8 and 1.0, in models.yaml `juries:`), so 3 x tools x 4 requests: `panel batch
+--jury trio` (one lane of `--concurrency` per member) against the direct client sending the same
+requests, one semaphore of `--concurrency` per member (as each member would run against its
+own server). Only part 1 runs.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -66,7 +73,7 @@ from panel.records import Provenance, ReviewEntry, Tool, ToolPanel, review_decod
 from panel.records.store import write_record  # noqa: E402
 
 import tinymodel  # noqa: E402
-from vllmserver import SERVER_NAME, start_vllm_server, stop_vllm_server  # noqa: E402
+from vllmserver import SERVER_NAME, VLLMServer, start_vllm_server, stop_vllm_server  # noqa: E402
 
 MAX_TOKENS = 1024
 
@@ -166,6 +173,17 @@ async def direct(
         started = time.perf_counter()
         await asyncio.gather(*(one(p, b) for p, b in requests))
         return time.perf_counter() - started
+
+
+async def direct_lanes(
+    base_url: str, lanes: list[list[tuple[str, dict]]], concurrency: int, replies: list[bytes] | None = None
+) -> float:
+    """`direct` for several profiles at once, each with its own semaphore of `concurrency`, as
+    each jury member would run against its own server (and as panel runs one lane per profile).
+    Returns wall seconds for them all."""
+    started = time.perf_counter()
+    await asyncio.gather(*(direct(base_url, lane, concurrency, replies) for lane in lanes))
+    return time.perf_counter() - started
 
 
 def generated_tokens(base_url: str) -> float:
@@ -384,6 +402,12 @@ def form_costs(base: str, model: Path, profile: Profile) -> None:
     asyncio.run(server_side())
 
 
+# (label, "direct" or "panel", form for the direct client's bodies, models file for panel)
+Side = tuple[str, str, ConstraintForm | None, Path]
+JURY = "trio"
+JURY_MEMBERS = {"bench-a": 0.6, "bench-b": 0.8, "bench-c": 1.0}  # profile -> temperature
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tools", type=int, default=50)
@@ -407,189 +431,227 @@ def parse_args() -> argparse.Namespace:
         "--stock-server", action="store_true", help="start the server without --structured-outputs-config"
     )
     parser.add_argument("--throughput-only", action="store_true", help="skip the re-run and RSS parts")
+    parser.add_argument(
+        "--jury",
+        action="store_true",
+        help="a jury of three profiles (temperatures 0.6, 0.8, 1.0) on both sides: every review asked "
+        "of each member; implies --throughput-only",
+    )
     return parser.parse_args()
 
 
-def print_summary(
-    baseline: str,
-    rates: dict[str, list[float]],
-    whole: dict[str, list[float]],
-    by_round: dict[int, dict[str, float]],
-) -> None:
-    """The median tokens/s of each side, its ratio to `baseline`, and the ratios within each round."""
-    median = {k: statistics.median(v) for k, v in rates.items()}
-    if baseline in median:
-        d = median[baseline]
-        parts = [f"{baseline} {d:,.1f}"]
-        for label in median:
-            if label != baseline:
-                parts.append(f"{label} {median[label]:,.1f} (ratio {median[label] / d:.3f})")
-        for label, values in whole.items():
-            w = statistics.median(values)
-            parts.append(
-                f"{label} over its whole run, engine start and check included, {w:,.1f} (ratio {w / d:.3f})"
-            )
-        print("\nmedian tokens/s: " + "; ".join(parts))
-        paired = []
-        for label in median:
-            ratios = [
-                row[label] / row[baseline] for row in by_round.values() if label in row and baseline in row
-            ]
-            if label != baseline and ratios:
-                each = ", ".join(f"{x:.3f}" for x in ratios)
-                paired.append(f"{label} / {baseline} {statistics.median(ratios):.3f} ({each})")
-        if paired:
-            print("median of the ratios within each round: " + "; ".join(paired))
+def jury_models_file(
+    path: Path, base_url: str, model: Path, concurrency: int, constraint: ConstraintForm | None
+) -> Path:
+    """The `bench` profile's settings three times over, at three temperatures, and a jury of them."""
+    import yaml
+
+    written = models_file(path, base_url, model, concurrency, constraint)
+    single = yaml.safe_load(written.read_text())["models"]["bench"]
+    members = {name: {**single, "temperature": t} for name, t in JURY_MEMBERS.items()}
+    jury = {"members": list(members), "quorum": 2}
+    path.write_text(yaml.safe_dump({"default": "bench-a", "models": members, "juries": {JURY: jury}}))
+    return path
 
 
-def main() -> None:
-    args = parse_args()
+@dataclass
+class Measured:
+    """What the throughput rounds found: tokens/s per side, over each side's generation window
+    (`rates`), over panel's whole run (`whole`), and per round (ratios within a round)."""
 
-    root = Path(tempfile.mkdtemp(prefix="panel-bench-"))
-    model = tinymodel.build(root / "tiny")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    kind = "stock (no --structured-outputs-config)" if args.stock_server else "whitespace flag on"
-    print(f"starting a vLLM CPU server with the tiny random-weight model, {kind} ...", flush=True)
-    server = start_vllm_server(model, root / "server.log", structured_flag=not args.stock_server)
-    try:
-        base = server.base_url
-        chosen: ConstraintForm | None = None if args.constraint == "profile" else args.constraint
-        models = models_file(root / "models.yaml", base, model, args.concurrency, chosen)
-        profile = Session.open(models_file=models).models.models["bench"]
-        env = {"PANEL_MODELS_FILE": str(models)}
-        # (label, direct or panel, form for the direct client's bodies, models file for panel)
-        sides: list[tuple[str, str, ConstraintForm | None, Path]]
-        if args.compare_forms:
-            per_form = {
-                form: models_file(root / f"models-{form}.yaml", base, model, args.concurrency, form)
-                for form in ("json", "grammar")
-            }
-            sides = [
-                ("direct json", "direct", "json", models),
-                ("direct grammar", "direct", "grammar", models),
-                ("panel batch json", "panel", None, per_form["json"]),
-                ("panel batch grammar", "panel", None, per_form["grammar"]),
-            ]
-        else:
-            sides = [("direct", "direct", chosen, models), ("panel batch", "panel", None, models)]
-        # Warm the server (first requests compile grammars and kernels) so no side pays it.
-        for form in {side[2] for side in sides if side[1] == "direct"}:
-            asyncio.run(direct(base, payloads(tools(2, "Warmup"), profile, form), args.concurrency))
+    rates: dict[str, list[float]] = field(default_factory=dict)
+    whole: dict[str, list[float]] = field(default_factory=dict)
+    by_round: dict[int, dict[str, float]] = field(default_factory=dict)
 
-        rows = tools(args.tools, "Bench")
-        requests = {form: payloads(rows, profile, form) for form in {side[2] for side in sides}}
-        n_requests = len(rows) * len(load_personas())
+    def add(self, r: int, label: str, rate: float) -> None:
+        self.rates.setdefault(label, []).append(rate)
+        self.by_round.setdefault(r, {})[label] = rate
+
+
+@dataclass
+class Bench:
+    """One run of this script: its options, the server, the models files and the requests."""
+
+    args: argparse.Namespace
+    root: Path
+    model: Path
+    base: str
+    models: Path
+    profiles: list[Profile]  # the profiles every review is asked of (three for --jury)
+    kind: str
+    measured: Measured = field(default_factory=Measured)
+
+    @property
+    def concurrency(self) -> int:
+        """In flight at once over every profile (panel: one lane of --concurrency per profile)."""
+        return self.args.concurrency * len(self.profiles)
+
+    def requests(self, rows: list[dict], form: ConstraintForm | None) -> list[list[tuple[str, dict]]]:
+        """The requests panel sends, one list per profile (a jury member's lane)."""
+        return [payloads(rows, profile, form) for profile in self.profiles]
+
+    def run_direct(self, r: int, label: str, lanes: list[list[tuple[str, dict]]]) -> None:
+        before = generated_tokens(self.base)
+        bodies: list[bytes] = []
+        with Occupancy(self.base) as busy:
+            wall = asyncio.run(direct_lanes(self.base, lanes, self.args.concurrency, bodies))
+        tokens = generated_tokens(self.base) - before
+        self.measured.add(r, label, tokens / wall)
         print(
-            f"\n## Throughput: {args.tools} tools x 4 personas = {n_requests} requests, "
-            f"concurrency {args.concurrency}, max_tokens {MAX_TOKENS}, server: {kind}"
+            f"| {r} | {label} | {len(bodies)} | {reply_health(bodies)} | {tokens:,.0f} | {wall:.1f} "
+            f"| {busy.mean:.1f} | {tokens / wall:,.1f} |"
         )
-        print(
-            "| round | side | requests | replies that parse | generated tokens (server) | s | mean running "
-            "| tokens/s |"
-        )
-        print("|---|---|---|---|---|---|---|---|")
-        rates: dict[str, list[float]] = {}
-        whole: dict[str, list[float]] = {}
-        by_round: dict[int, dict[str, float]] = {}  # for ratios within a round (drift cancels)
 
-        def run_direct(r: int, label: str, form: ConstraintForm | None) -> None:
-            before = generated_tokens(base)
-            bodies: list[bytes] = []
-            with Occupancy(base) as busy:
-                wall = asyncio.run(direct(base, requests[form], args.concurrency, bodies))
-            tokens = generated_tokens(base) - before
-            rates.setdefault(label, []).append(tokens / wall)
-            by_round.setdefault(r, {})[label] = tokens / wall
-            print(
-                f"| {r} | {label} | {len(bodies)} | {reply_health(bodies)} | {tokens:,.0f} | {wall:.1f} "
-                f"| {busy.mean:.1f} | {tokens / wall:,.1f} |"
-            )
-
-        def run_batch(r: int, label: str, models_path: Path) -> None:
-            work = root / f"batch-{r}-{label.replace(' ', '-')}"
-            work.mkdir()
-            write_feed(work / "feed.jsonl", rows)
-            before = generated_tokens(base)
-            with Occupancy(base) as busy:
-                code, proc_wall, _, err = run_panel(
-                    ["batch", "feed.jsonl", "-c", str(args.concurrency), "--run-id", "bench"],
-                    work,
-                    {"PANEL_MODELS_FILE": str(models_path)},
-                )
-            tokens = generated_tokens(base) - before
-            manifest_path = work / "outputs/runs/bench/manifest.json"
-            manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-            if code != 0 and not args.compare_forms:
-                raise AssertionError(err[-2000:])
-            if code != 0 or not manifest.get("generation_s"):
-                lines = [line for line in err.splitlines() if line.strip()][-3:]
-                why = manifest.get("message") or " / ".join(lines)
-                sent = manifest.get("requests_sent", "-")
-                print(
-                    f"| {r} | {label} | {sent} | failed (exit {code}): {why[:300]} "
-                    f"| {tokens:,.0f} | - | - | - |"
-                )
-                return
-            wall, window = manifest["wall_s"], manifest["generation_s"]
-            counts = manifest.get("counts", {})
-            done, failed = counts.get("reviews_generated", 0), counts.get("reviews_failed", 0)
-            health = f"{done}/{done + failed}"
-            rates.setdefault(label, []).append(tokens / window)
-            whole.setdefault(label, []).append(tokens / wall)
-            by_round.setdefault(r, {})[label] = tokens / window
-            print(
-                f"| {r} | {label} | {manifest['requests_sent']} | {health} | {tokens:,.0f} | {window:.1f} "
-                f"(run {wall:.1f}, process {proc_wall:.1f}) | {busy.mean:.1f} | {tokens / window:,.1f} "
-                f"(run {tokens / wall:,.1f}) |"
-            )
-
-        for r in range(1, args.rounds + 1):  # rotate which side goes first
-            shift = (r - 1) % len(sides)
-            for label, how, form, models_path in sides[shift:] + sides[:shift]:
-                if how == "direct":
-                    run_direct(r, label, form)
-                else:
-                    run_batch(r, label, models_path)
-        print_summary(sides[0][0], rates, whole, by_round)
-
-        if args.compare_forms:
-            form_costs(base, model, profile)
-        if args.throughput_only:
-            return
-
-        print(f"\n## Re-running a finished batch of {args.rerun_tools} tools")
-        work = root / "rerun"
+    def run_batch(self, r: int, label: str, models_path: Path, rows: list[dict]) -> None:
+        work = self.root / f"batch-{r}-{label.replace(' ', '-')}"
         work.mkdir()
-        write_feed(work / "feed.jsonl", tools(args.rerun_tools, "Rerun"))
-        code, wall, _, err = run_panel(["batch", "feed.jsonl", "-c", str(args.concurrency)], work, env)
-        assert code == 0, err[-2000:]
-        print(f"first run (generates {args.rerun_tools * 4} reviews): {wall:.1f} s")
-        before = server.requests_total()
-        walls = []
-        for _ in range(3):
-            code, wall, _, err = run_panel(["batch", "feed.jsonl"], work, env)
-            assert code == 0, err[-2000:]
-            walls.append(wall)
+        write_feed(work / "feed.jsonl", rows)
+        before = generated_tokens(self.base)
+        args = ["batch", "feed.jsonl", "-c", str(self.args.concurrency), "--run-id", "bench"]
+        args += ["--jury", JURY] if self.args.jury else []
+        with Occupancy(self.base) as busy:
+            code, proc_wall, _, err = run_panel(args, work, {"PANEL_MODELS_FILE": str(models_path)})
+        tokens = generated_tokens(self.base) - before
+        manifest_path = work / "outputs/runs/bench/manifest.json"
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+        if code != 0 and not self.args.compare_forms:
+            raise AssertionError(err[-2000:])
+        if code != 0 or not manifest.get("generation_s"):
+            lines = [line for line in err.splitlines() if line.strip()][-3:]
+            why = manifest.get("message") or " / ".join(lines)
+            sent = manifest.get("requests_sent", "-")
+            print(
+                f"| {r} | {label} | {sent} | failed (exit {code}): {why[:300]} | {tokens:,.0f} | - | - | - |"
+            )
+            return
+        wall, window = manifest["wall_s"], manifest["generation_s"]
+        counts = manifest.get("counts", {})
+        done, failed = counts.get("reviews_generated", 0), counts.get("reviews_failed", 0)
+        self.measured.add(r, label, tokens / window)
+        self.measured.whole.setdefault(label, []).append(tokens / wall)
         print(
-            f"re-run wall (whole process), 3 tries: {', '.join(f'{w:.2f} s' for w in walls)}; "
-            f"server requests during re-runs: {server.requests_total() - before:.0f}"
+            f"| {r} | {label} | {manifest['requests_sent']} | {done}/{done + failed} | {tokens:,.0f} "
+            f"| {window:.1f} (run {wall:.1f}, process {proc_wall:.1f}) | {busy.mean:.1f} "
+            f"| {tokens / window:,.1f} (run {tokens / wall:,.1f}) |"
         )
-        template = next(
-            ToolPanel.model_validate_json(p.read_text()) for p in (work / "outputs/panels").glob("*.json")
-        )
-    finally:
-        stop_vllm_server(server.process)
 
+
+def sides_of(bench: Bench, chosen: ConstraintForm | None) -> list[Side]:
+    if not bench.args.compare_forms:
+        return [("direct", "direct", chosen, bench.models), ("panel batch", "panel", None, bench.models)]
+    per_form = {
+        form: models_file(
+            bench.root / f"models-{form}.yaml", bench.base, bench.model, bench.args.concurrency, form
+        )
+        for form in ("json", "grammar")
+    }
+    return [
+        ("direct json", "direct", "json", bench.models),
+        ("direct grammar", "direct", "grammar", bench.models),
+        ("panel batch json", "panel", None, per_form["json"]),
+        ("panel batch grammar", "panel", None, per_form["grammar"]),
+    ]
+
+
+def throughput(bench: Bench, sides: list[Side]) -> None:
+    """Rounds of every side, rotating which goes first; then the medians and their ratios."""
+    # Warm the server (first requests compile grammars and kernels) so no side pays it.
+    for form in {side[2] for side in sides if side[1] == "direct"}:
+        asyncio.run(
+            direct_lanes(bench.base, bench.requests(tools(2, "Warmup"), form), bench.args.concurrency)
+        )
+    rows = tools(bench.args.tools, "Bench")
+    requests = {form: bench.requests(rows, form) for form in {side[2] for side in sides}}
+    members = f" x {len(bench.profiles)} jury members" if bench.args.jury else ""
+    n_requests = len(rows) * len(load_personas()) * len(bench.profiles)
+    print(
+        f"\n## Throughput: {bench.args.tools} tools x 4 personas{members} = {n_requests} requests, "
+        f"concurrency {bench.concurrency}, max_tokens {MAX_TOKENS}, server: {bench.kind}"
+    )
+    print(
+        "| round | side | requests | replies that parse | generated tokens (server) | s | mean running "
+        "| tokens/s |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for r in range(1, bench.args.rounds + 1):  # rotate which side goes first
+        shift = (r - 1) % len(sides)
+        for label, how, form, models_path in sides[shift:] + sides[:shift]:
+            if how == "direct":
+                bench.run_direct(r, label, requests[form])
+            else:
+                bench.run_batch(r, label, models_path, rows)
+    report_ratios(bench.measured, sides[0][0])
+
+
+def report_ratios(measured: Measured, baseline: str) -> None:
+    median = {k: statistics.median(v) for k, v in measured.rates.items()}
+    if baseline not in median:
+        return
+    d = median[baseline]
+    parts = [f"{baseline} {d:,.1f}"]
+    parts += [
+        f"{label} {value:,.1f} (ratio {value / d:.3f})"
+        for label, value in median.items()
+        if label != baseline
+    ]
+    for label, values in measured.whole.items():
+        w = statistics.median(values)
+        parts.append(
+            f"{label} over its whole run, engine start and check included, {w:,.1f} (ratio {w / d:.3f})"
+        )
+    print("\nmedian tokens/s: " + "; ".join(parts))
+    paired = []
+    for label in median:
+        ratios = [
+            row[label] / row[baseline]
+            for row in measured.by_round.values()
+            if label in row and baseline in row
+        ]
+        if label != baseline and ratios:
+            each = ", ".join(f"{x:.3f}" for x in ratios)
+            paired.append(f"{label} / {baseline} {statistics.median(ratios):.3f} ({each})")
+    if paired:
+        print("median of the ratios within each round: " + "; ".join(paired))
+
+
+def rerun(bench: Bench, server: VLLMServer) -> ToolPanel:
+    """Re-running a finished batch: wall time of the whole process, and the server's requests."""
+    args, env = bench.args, {"PANEL_MODELS_FILE": str(bench.models)}
+    print(f"\n## Re-running a finished batch of {args.rerun_tools} tools")
+    work = bench.root / "rerun"
+    work.mkdir()
+    write_feed(work / "feed.jsonl", tools(args.rerun_tools, "Rerun"))
+    code, wall, _, err = run_panel(["batch", "feed.jsonl", "-c", str(args.concurrency)], work, env)
+    assert code == 0, err[-2000:]
+    print(f"first run (generates {args.rerun_tools * 4} reviews): {wall:.1f} s")
+    before = server.requests_total()
+    walls = []
+    for _ in range(3):
+        code, wall, _, err = run_panel(["batch", "feed.jsonl"], work, env)
+        assert code == 0, err[-2000:]
+        walls.append(wall)
+    print(
+        f"re-run wall (whole process), 3 tries: {', '.join(f'{w:.2f} s' for w in walls)}; "
+        f"server requests during re-runs: {server.requests_total() - before:.0f}"
+    )
+    return next(
+        ToolPanel.model_validate_json(p.read_text()) for p in (work / "outputs/panels").glob("*.json")
+    )
+
+
+def peak_rss(bench: Bench, template: ToolPanel) -> None:
+    """Peak RSS of `panel batch` over feeds whose tools are all done (no server needed)."""
+    args, env = bench.args, {"PANEL_MODELS_FILE": str(bench.models)}
     print("\n## Peak RSS of `panel batch` over feeds whose tools are all done (no server needed)")
     print("| tools | wall s | peak RSS MiB | requests |")
     print("|---|---|---|---|")
     rss = {}
     for n in (args.rss_small, args.rss_large):
-        work = root / f"rss-{n}"
+        work = bench.root / f"rss-{n}"
         work.mkdir()
         rows = tools(n, f"Rss{n}")
         write_feed(work / "feed.jsonl", rows)
-        make_done_panels(work, rows, template, models)
+        make_done_panels(work, rows, template, bench.models)
         code, wall, maxrss, err = run_panel(["batch", "feed.jsonl", "--run-id", "rss"], work, env)
         assert code == 0, err[-2000:]
         manifest = json.loads((work / "outputs/runs/rss/manifest.json").read_text())
@@ -598,6 +660,33 @@ def main() -> None:
         print(f"| {n:,} | {wall:.1f} | {rss[n]:.1f} | {manifest['requests_sent']} |")
     ratio = rss[args.rss_large] / rss[args.rss_small]
     print(f"\nRSS ratio {args.rss_large:,} / {args.rss_small:,}: {ratio:.3f}")
+
+
+def main() -> None:
+    args = parse_args()
+    root = Path(tempfile.mkdtemp(prefix="panel-bench-"))
+    model = tinymodel.build(root / "tiny")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    kind = "stock (no --structured-outputs-config)" if args.stock_server else "whitespace flag on"
+    print(f"starting a vLLM CPU server with the tiny random-weight model, {kind} ...", flush=True)
+    server = start_vllm_server(model, root / "server.log", structured_flag=not args.stock_server)
+    try:
+        chosen: ConstraintForm | None = None if args.constraint == "profile" else args.constraint
+        if args.jury:
+            models = jury_models_file(root / "models.yaml", server.base_url, model, args.concurrency, chosen)
+        else:
+            models = models_file(root / "models.yaml", server.base_url, model, args.concurrency, chosen)
+        profiles = list(Session.open(models_file=models).models.models.values())
+        bench = Bench(args, root, model, server.base_url, models, profiles, kind)
+        throughput(bench, sides_of(bench, chosen))
+        if args.compare_forms:
+            form_costs(server.base_url, model, profiles[0])
+        if args.throughput_only or args.jury:
+            return
+        template = rerun(bench, server)
+    finally:
+        stop_vllm_server(server.process)
+    peak_rss(bench, template)
     print(f"\n(work files in {root})")
 
 

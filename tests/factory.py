@@ -10,19 +10,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from panel.generation.compare import save_comparison
+from panel.generation.juries import verdict_of
 from panel.generation.runner import PanelOutcome
 from panel.grounding.material import material_for
 from panel.records import (
+    RECUSED,
     Change,
     Check,
     Claim,
     Comparison,
     Evidence,
+    JuryDefinition,
     Provenance,
     ReviewEntry,
     Sampling,
     Tool,
     ToolPanel,
+    Vote,
 )
 from panel.records.store import Outputs, load_record, published_slug, write_record
 
@@ -189,3 +193,52 @@ def hostile_records(root: Path) -> ToolPanel:
     write_published(root, Comparison(panels=[comparison().panels[0], hostile_panel]), at=SITE_AT)
     write_published(root, hostile_panel, at=SITE_AT + timedelta(hours=1))
     return hostile_panel
+
+
+def member_paragraph(profile: str) -> str:
+    """A jury member's own paragraph: the same review in the member's words, told apart by name."""
+    return (
+        f"As the {profile} judge sees it, the command turns an API description into pages a "
+        "developer can search, and the bet is one binary in the build. The first hour is pointing it "
+        "at one service and reading what comes out. A weekend script would render the pages, but not "
+        "catch the endpoint that lost its description, and that check is the reason to adopt it."
+    )
+
+
+def vote(profile: str, outcome: int | str, persona: str = "skeptic", threshold: int = 60) -> Vote:
+    """A member's vote: a score (valid), "failed" or "recused"."""
+    if outcome == "recused":
+        return Vote(
+            profile=profile,
+            family="mistral",
+            status="recused",
+            reason=f"{RECUSED} (the tool's name says Mistral)",
+        )
+    stamp = provenance(profile=profile, model=f"model-{profile}", cache_key=f"key-{persona}-{profile}")
+    if outcome == "failed":
+        return Vote(
+            profile=profile,
+            status="failed",
+            reason="the reply hit the token limit twice",
+            diagnosis="truncated",
+            provenance=stamp,
+        )
+    assert isinstance(outcome, int)
+    return Vote(
+        profile=profile,
+        status="valid",
+        score=outcome,
+        verdict="ship" if outcome >= threshold else "skip",
+        review=member_paragraph(profile),
+        provenance=stamp.model_copy(update={"ship_threshold": threshold}),
+    )
+
+
+def jury_review(
+    persona: str, members: list[tuple[str, int | str]], quorum: int = 2, name: str = "trio"
+) -> ReviewEntry:
+    """The review a jury's votes make, by the same rules a run applies."""
+    definition = JuryDefinition(name=name, members=[m for m, _ in members], quorum=quorum)
+    result = verdict_of(persona, definition, [vote(m, o, persona) for m, o in members])
+    assert isinstance(result, ReviewEntry), result
+    return result

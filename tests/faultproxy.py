@@ -16,6 +16,8 @@ from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
 
+from panel.engines.base import CHECK_MAX_TOKENS
+
 from vllmserver import free_port
 
 
@@ -29,7 +31,21 @@ class Faults:
     cap_from: int = 100  # ... this many tokens (the structured-output check asks for 64) ...
     cap_below: int = 10**9  # ... and less than this (set it to catch first attempts only)
     strip_structured: bool = False  # forward without structured_outputs / response_format
+    # Keep only the branch of a review's JSON-schema constraint with this verdict ("ship" or
+    # "skip"): the real model still writes the reply, but its verdict is the test's choice.
+    narrow_verdict: str | None = None
     require_key: str | None = None  # answer 401 unless "Authorization: Bearer <key>"
+
+
+def _narrow(data: dict[str, Any], verdict: str) -> bool:
+    """Cut a review schema (sent in the json form) down to its `verdict` branch, in place."""
+    schema = (data.get("structured_outputs") or {}).get("json")
+    branches = schema.get("anyOf") if isinstance(schema, dict) else None
+    keep = [b for b in branches or [] if b.get("properties", {}).get("verdict", {}).get("const") == verdict]
+    if not keep:
+        return False
+    data["structured_outputs"]["json"] = keep[0]
+    return True
 
 
 @dataclass
@@ -71,6 +87,7 @@ class FaultProxy:
                 entry["fault"] = "delay"
                 await asyncio.sleep(f.delay_s)
             data = json.loads(body)
+            entry["max_tokens"] = data.get("max_tokens")
             if f.cap_max_tokens and f.cap_from <= data.get("max_tokens", 0) < f.cap_below:
                 entry["fault"] = "cap"
                 data["max_tokens"] = f.cap_max_tokens
@@ -78,6 +95,8 @@ class FaultProxy:
                 entry["fault"] = "strip"
                 data.pop("structured_outputs", None)
                 data.pop("response_format", None)
+            if f.narrow_verdict and _narrow(data, f.narrow_verdict):
+                entry["fault"] = "narrow"
             body = json.dumps(data).encode()
         headers = {"Content-Type": request.headers.get("Content-Type", "application/json")}
         async with (
@@ -90,6 +109,15 @@ class FaultProxy:
             return web.Response(
                 body=payload, status=reply.status, content_type=reply.content_type or "application/json"
             )
+
+    def reviews(self) -> int:
+        """Review requests seen (a first attempt and its retry count apart); not the short
+        structured-output check an engine sends when it starts."""
+        return sum(
+            1
+            for e in self.log
+            if e["path"].endswith("completions") and (e.get("max_tokens") or 0) > CHECK_MAX_TOKENS
+        )
 
     def start(self) -> FaultProxy:
         ready = threading.Event()

@@ -140,11 +140,13 @@ def publish(
 ) -> None:
     """Validate a draft and publish it: outputs/published/SLUG.json, .md and .html.
 
-    Refuses when a review failed or is missing, when a verdict contradicts its score, when a
+    Refuses when a review failed or is missing, when a persona's jury split (until an editor sets
+    its verdict), when a verdict contradicts its score, when a
     claim is contradicted by the material and nobody checked it (each is named), when a review
     copies a persona's worked example or is degenerate text and nobody edited it, or when the
     file does not validate. Claims the material does not support are listed as warnings
-    (refusals with --require-checked). Published records never change: publishing after an edit
+    (refusals with --require-checked), and so is a review written by a single model of the
+    tool's own vendor. Published records never change: publishing after an edit
     makes a new revision and keeps the old one in outputs/published/revisions/.
     """
     from rich.console import Console
@@ -168,7 +170,7 @@ def publish(
     _audit(session.outputs.root, [record], by, since, copies=result.paths[:1])
     console = Console(highlight=False, soft_wrap=True)
     for warning in result.warnings:
-        terminal.err.print(f"panel: warning: {warning}; not checked by anyone", markup=False, soft_wrap=True)
+        terminal.err.print(f"panel: warning: {warning}", markup=False, soft_wrap=True)
     if result.status == "unchanged":
         console.print(
             f"Already published as revision {result.record.revision}: {result.paths[0]}", markup=False

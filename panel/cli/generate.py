@@ -17,6 +17,7 @@ from panel.cli.options import (
     ForceOpt,
     FreshOpt,
     JsonOpt,
+    JuryOpt,
     ModelOpt,
     ModelsFileOpt,
     OutOpt,
@@ -53,7 +54,7 @@ def _engine_log(session: Session, run_folder: Path | None = None) -> Path | None
     folder for a batch, else a file in panel's cache named by time and process."""
     from panel.engines import embedded
 
-    if all(p.engine == "vllm-server" for p in session.profiles().values()):
+    if all(p.engine == "vllm-server" for p in session.profiles()):
         return None
     if run_folder is not None:
         return run_folder / "engine.log"
@@ -65,7 +66,7 @@ def _check_material(session: Session, tools: list[Tool], files: list[Path]) -> N
     from panel.cli import terminal
     from panel.grounding.quality import thin_material
 
-    refuse = any(p.thin_material == "refuse" for p in session.profiles().values())
+    refuse = any(p.thin_material == "refuse" for p in session.profiles())
     for tool, file in zip(tools, files, strict=True):
         problem = thin_material(tool)
         if problem is None:
@@ -119,7 +120,11 @@ def _panels(tool_files: list[Path], options: RunOptions, *, compare: bool) -> No
 
     tools = load_tools(tool_files)
     session = Session.open(
-        models_file=options.models_file, model=options.model, out=options.out, persona_ids=options.persona
+        models_file=options.models_file,
+        model=options.model,
+        out=options.out,
+        persona_ids=options.persona,
+        jury=options.jury,
     )
     with terminal.json_stdout(options.as_json) as stdout:
         console = terminal.err if options.as_json else Console(highlight=False)
@@ -143,7 +148,8 @@ def _panels(tool_files: list[Path], options: RunOptions, *, compare: bool) -> No
         if comparison is not None:
             written.append((comparison.path, comparison.status))
         _report(written, console)
-    raise typer.Exit(1 if any(p.failures for p in panels) else 0)
+    # A failed review, or a jury member's (the persona may still have a review): exit 1.
+    raise typer.Exit(1 if any(p.failures for p in panels) or any(o.failures for o in outcomes) else 0)
 
 
 @generate.command()
@@ -157,6 +163,7 @@ def review(
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     claims: ClaimsOpt = None,
+    jury: JuryOpt = None,
 ) -> None:
     """Review each tool with every persona and write `outputs/panels/TOOL.json`.
 
@@ -166,7 +173,9 @@ def review(
     Example: `panel review examples/tools/quillstack.yaml --model local`
     """
     _panels(
-        tool_files, RunOptions(model, models_file, out, persona, fresh, force, as_json, claims), compare=False
+        tool_files,
+        RunOptions(model, models_file, out, persona, fresh, force, as_json, claims, jury),
+        compare=False,
     )
 
 
@@ -183,6 +192,7 @@ def compare(
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     claims: ClaimsOpt = None,
+    jury: JuryOpt = None,
 ) -> None:
     """Compare two or more tools side by side: "A vs B: which one should you ship with?".
 
@@ -190,14 +200,17 @@ def compare(
     unchanged, so a tool reviewed before costs no model requests. Writes
     `outputs/comparisons/A-vs-B.json`.
 
-    Example: `panel compare examples/tools/quillstack.yaml examples/tools/ledgerlight.yaml`
+    Example: `panel compare examples/tools/quillstack.yaml examples/tools/ledgerlight.yaml`, or with
+    a jury of several models per persona: `panel compare a.yaml b.yaml --jury open-trio`
     """
     if len(tool_files) < 2:
         raise PanelError(
             "compare needs at least two tool files", where="compare", hint="use `panel review` for one tool"
         )
     _panels(
-        tool_files, RunOptions(model, models_file, out, persona, fresh, force, as_json, claims), compare=True
+        tool_files,
+        RunOptions(model, models_file, out, persona, fresh, force, as_json, claims, jury),
+        compare=True,
     )
 
 
@@ -207,7 +220,7 @@ def batch(
         Path,
         typer.Argument(
             help="A .jsonl file (one tool per line), a .csv file (header: name, description, tagline, "
-            "category, pricing_entry, pricing_detail, url) or a folder of tool files."
+            "category, pricing_entry, pricing_detail, url, vendor) or a folder of tool files."
         ),
     ],
     model: ModelOpt = None,
@@ -227,6 +240,7 @@ def batch(
     fresh: FreshOpt = False,
     force: ForceOpt = False,
     claims: ClaimsOpt = None,
+    jury: JuryOpt = None,
 ) -> None:
     """Score every tool in a feed; safe to interrupt and cheap to re-run.
 
@@ -251,7 +265,7 @@ def batch(
     from panel.records.store import sweep_temp_files
 
     session = Session.open(
-        models_file=models_file, model=model, out=out, persona_ids=persona, concurrency=concurrency
+        models_file=models_file, model=model, out=out, persona_ids=persona, concurrency=concurrency, jury=jury
     )
     run = RunFolder(session.outputs, run_id or new_run_id(feed))
     check_readable(feed)  # exit 2 before the run folder or the engine's log is created

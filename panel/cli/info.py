@@ -59,9 +59,8 @@ def personas_list(ctx: typer.Context) -> None:
     for col in ("id", "name", "ship at", "profile", "lens", "file"):
         table.add_column(col, overflow="fold")
     for p in load_personas():
-        table.add_row(
-            p.id, p.name, f"≥ {p.ship_threshold}", p.profile or "(command's)", p.lens[:80] + "…", str(p.path)
-        )
+        judge = f"jury {p.jury}" if p.jury else p.profile or "(command's)"
+        table.add_row(p.id, p.name, f"≥ {p.ship_threshold}", judge, p.lens[:80] + "…", str(p.path))
     Console().print(table)
 
 
@@ -116,6 +115,13 @@ def models(
             label, p.engine, p.model, ", ".join(p.base_url) or "in-process", p.prompt_format, p.description
         )
     Console().print(table)
+    if models_cfg.juries:
+        juries = Table(title="Juries (--jury NAME, or `jury:` in a persona file)")
+        for col in ("jury", "members", "quorum", "verdict", "score", "description"):
+            juries.add_column(col, overflow="fold")
+        for name, j in models_cfg.juries.items():
+            juries.add_row(name, ", ".join(j.members), str(j.quorum), j.verdict, j.score, j.description)
+        Console().print(juries)
 
 
 async def _check(profile: Profile) -> str:

@@ -33,6 +33,15 @@ FreshOpt = Annotated[bool, typer.Option("--fresh", help="Regenerate reviews even
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Also regenerate records a person has edited (their edits are lost).")
 ]
+JuryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--jury",
+        help="A jury from models.yaml `juries:` instead of one profile: each member reviews, and each "
+        "persona gets the median score and the strict-majority verdict (`split` without one). "
+        "Members of the tool's own vendor are recused.",
+    ),
+]
 PersonaOpt = Annotated[
     list[str] | None,
     typer.Option("--persona", "-p", help="Only these personas (repeat the option). Default: all."),
@@ -67,3 +76,4 @@ class RunOptions:
     force: bool
     as_json: bool
     claims: ClaimsMode | None
+    jury: str | None = None

@@ -19,22 +19,50 @@ from rich.text import Text
 from panel.generation.runs import RunManifest
 from panel.grounding.ground import claims_for, counts
 from panel.grounding.material import Material, material_for
-from panel.records import Claim, Comparison, Tool, ToolPanel, panels_of
+from panel.records import Claim, Comparison, ReviewEntry, Tool, ToolPanel, panels_of
 
 err = Console(stderr=True, highlight=False)
 
 
 def panel_line(panel: ToolPanel) -> str:
-    """'Ship · 3 ship / 1 skip · 75%' (plus failures and mean), as on the published pages."""
+    """'Ship · 3 ship / 1 skip · 75%' (plus split personas, failures and mean), as on the pages."""
     s = panel.summary
     if s.verdict is None:
         return f"No verdict · {s.failed} failed"
-    line = f"{s.verdict.capitalize()} · {s.ship} ship / {s.skip} skip · {s.ship_pct}%"
+    line = f"{s.verdict.capitalize()} · {s.ship} ship / {s.skip} skip"
+    if s.ship_pct is not None:
+        line += f" · {s.ship_pct}%"
     if s.mean_score is not None:
         line += f" · mean {s.mean_score:g}"
+    if s.split:
+        line += f" · {s.split} split"
     if s.failed:
         line += f" · {s.failed} failed"
     return line
+
+
+_VERDICT_STYLE = {"ship": "green", "skip": "red", "split": "bold yellow"}
+
+
+def _review_body(r: ReviewEntry, panel: ToolPanel) -> Text:
+    """A review's first words, its claims line, its flags, and for a jury each member's vote."""
+    from panel.editorial.render import judges_line, review_notes
+
+    body = Text(_first_words(r.review))
+    grounding = counts(r.claims)
+    body.append(f"\n{grounding.line()}", style="bold red" if grounding.open_contradicted else "dim")
+    for flag in r.flags:
+        style = "yellow" if not flag.startswith(("verdict", "split")) else "bold red"
+        body.append(f"\n⚠ {flag}", style=style)
+    if r.jury is not None:
+        votes = " · ".join(
+            f"{v.profile} {v.score} {v.verdict}" if v.status == "valid" else f"{v.profile} {v.status}"
+            for v in r.jury.votes
+        )
+        body.append(f"\n{judges_line(r.jury)}: {votes}", style="dim")
+    for note in review_notes(r, panel):
+        body.append(f"\n{note}", style="yellow")
+    return body
 
 
 def _first_words(text: str, n: int = 16) -> str:
@@ -53,13 +81,8 @@ def scorecard(panel: ToolPanel, names: dict[str, str]) -> Table:
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Review", overflow="fold", max_width=72)
     for r in panel.reviews:
-        verdict = Text(r.verdict, style="green" if r.verdict == "ship" else "red")
-        body = Text(_first_words(r.review))
-        grounding = counts(r.claims)
-        body.append(f"\n{grounding.line()}", style="bold red" if grounding.open_contradicted else "dim")
-        for flag in r.flags:
-            body.append(f"\n⚠ {flag}", style="yellow" if not flag.startswith("verdict") else "bold red")
-        table.add_row(names.get(r.persona, r.persona), f"{r.score}/100", verdict, body)
+        verdict = Text(r.verdict, style=_VERDICT_STYLE[r.verdict])
+        table.add_row(names.get(r.persona, r.persona), f"{r.score}/100", verdict, _review_body(r, panel))
     for f in panel.failures:
         table.add_row(names.get(f.persona, f.persona), "—", Text("failed", style="bold red"), Text(f.reason))
     return table

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from panel.editorial import editing, publishing, saving
+from panel.editorial.adopting import adopt_paragraph
 from panel.editorial.votes import MAX_COUNT
 from panel.editorial.votes import set_votes as apply_votes
 from panel.errors import ConflictError, InputError, PanelError, PolicyError
@@ -110,13 +111,44 @@ def save(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: str) -> 
         return _problem(
             desk, rid, path, form, "Not saved: fix the fields marked below.", problems=exc.problems
         )
+    return _save(desk, rid, path, form, (applied, by, version), "saved")
+
+
+def _save(
+    desk: Desk,
+    rid: str,
+    path: Path,
+    form: Mapping[str, str],
+    edit: tuple[editing.Applied, str, str | None],
+    notice: str,
+) -> Result:
+    """saving.save_edit of an applied edit (by, at the version opened), as every edit saves."""
+    applied, by, version = edit
     if not any(applied.changed.values()):
         return Result(notice="unchanged")
     try:
         saving.save_edit(path, applied, by, desk.outputs, version, desk.personas)
     except ConflictError:
         return conflict(desk, rid, path, form)
-    return Result(notice="saved")
+    return Result(notice=notice)
+
+
+def adopt(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: str) -> Result:
+    """Make a jury member's paragraph the review's text (adopting.adopt_paragraph), saved as an
+    edit the history records with the member's name; unsaved edits elsewhere must be saved first."""
+    opened = _changeable(desk, rid, path, form)
+    if isinstance(opened, Result):
+        return opened
+    version, record = opened
+    if has_unsaved(form, record):
+        return _problem(desk, rid, path, form, "Not adopted: you have unsaved edits. Save them first.")
+    i_text, _, rest = form.get("adopt", "").partition("/")
+    persona, _, profile = rest.partition("/")
+    try:
+        applied = adopt_paragraph(record, int(i_text) if i_text.isdigit() else -1, persona, profile)
+    except editing.EditProblems as exc:
+        return _problem(desk, rid, path, form, exc.problem, problems=exc.problems)
+    return _save(desk, rid, path, form, (applied, by, version), "adopted")
 
 
 def check_claim(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: str) -> Result:
@@ -193,4 +225,4 @@ def publish(desk: Desk, rid: str, path: Path, form: Mapping[str, str], by: str) 
     return Result(view=view)
 
 
-__all__ = ["Desk", "Opened", "Result", "check_claim", "publish", "save", "set_votes"]
+__all__ = ["Desk", "Opened", "Result", "adopt", "check_claim", "publish", "save", "set_votes"]

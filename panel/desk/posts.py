@@ -42,6 +42,10 @@ ACTIONS: dict[str, Action] = {
     "save": Action("Saving edits", _on_record(actions.save), "review", writes_record=True),
     "check": Action("Marking a claim checked", _on_record(actions.check_claim), "review", writes_record=True),
     "votes": Action("Entering votes", _on_record(actions.set_votes), "review", writes_record=True),
+    # a jury member's paragraph as the review's text
+    "adopt": Action(
+        "Adopting a jury member's paragraph", _on_record(actions.adopt), "review", writes_record=True
+    ),
     "take": Action("Taking a draft", workflow.take, "review"),
     "hand-back": Action("Handing a draft back", workflow.hand_back, "review"),
     "request": Action("Asking for publication", workflow.request, "review"),
@@ -88,7 +92,7 @@ def _after_write(a: Acting, name: str, result: actions.Result, since: datetime) 
     a.ctx.audit.log_changes(files, a.name, since, "desk", copies)
     if not workflow.ok(result):
         return
-    if name == "save" and result.notice == "saved":
+    if name in ("save", "adopt") and result.notice in ("saved", "adopted"):
         _, record = current(a.desk, a.path)
         if record is not None:  # what this person saved is their verdict on every review
             a.ctx.work.record_verdicts(a.rel, a.name, verdicts_of(record), "save")

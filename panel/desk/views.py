@@ -13,9 +13,13 @@ from panel.editorial.render import Page, build_page, clean
 from panel.grounding import ground
 from panel.records import Change, Claim, Comparison, ReviewEntry, ToolPanel, panels_of
 
+from .jury import JuryView, jury_views
+
 STATUSES = {"draft": "draft", "published": "published", "edited-since-published": "edited since publishing"}
 FLAGS = {
     "failed": "failed review",
+    "split": "split jury",
+    "conflict": "judge of the tool's vendor",
     "contradicted": "contradicted claim",
     "unsupported": "unchecked claim",
     "copies-example": "copies the example",
@@ -46,6 +50,7 @@ NOTICES = {
     "requested": "Sent for approval: a publisher sees it under Awaiting approval.",
     "sent-back": "Sent back with your note, to the reviewer who asked.",
     "second-review": "Your verdicts are saved; the first review is shown beside them below.",
+    "adopted": "Adopted the jury member's paragraph as the review's text; the history says whose it was.",
 }
 
 
@@ -267,6 +272,7 @@ class RecordView:
     error: str = ""
     conflict: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # publishing's: unchecked claims
+    juries: dict[tuple[int, str], JuryView] = field(default_factory=dict)  # jury reviews' members
 
 
 def record_view(
@@ -317,4 +323,5 @@ def record_view(
         votes=vote_views(record, values) if isinstance(record, Comparison) else [],
         history=[change_view(c) for c in reversed(record.history)],
         problems=[f"{k}: {v}" for k, v in problems.items() if k not in claimed],
+        juries=jury_views(record),
     )

@@ -111,6 +111,8 @@ def view(record: ToolPanel | Comparison, path: Path) -> str:
         f"# ({', '.join(dict.fromkeys(thresholds))}). Tool names cannot change here.",
         "# To cancel, quit without saving or empty the file.",
     ]
+    if any(r.verdict == "split" for panel in panels_of(record) for r in panel.reviews):
+        header.insert(-1, "# A jury's `split` stays until you set ship or skip (publishing needs one).")
     body = yaml.dump({"tools": tools}, Dumper=_Literal, sort_keys=False, allow_unicode=True, width=100)
     lines: list[str] = []
     pending = iter(blocks)
@@ -150,6 +152,7 @@ class Applied:
     changed: dict[str, list[str]] = field(default_factory=dict)  # tool name -> changed fields
     previous: dict[str, dict[str, Any]] = field(default_factory=dict)  # tool name -> old values
     text: str = ""  # the YAML the reviewer saved, kept in a file if the save is refused
+    note: str = ""  # for the history entry, e.g. whose paragraph an editor adopted
     checks: list[ClaimCheck] = field(default_factory=list)  # marked when saved (saving.mark_checked)
 
     @property
@@ -328,12 +331,17 @@ def _edited_review(
     if isinstance(values["review"], str):
         # Browsers send a textarea's line breaks as CRLF; the stored text uses LF.
         values["review"] = values["review"].replace("\r\n", "\n").replace("\r", "\n").strip()
+    if all(values[k] == getattr(entry, k) for k in REVIEW_FIELDS):
+        return entry  # as it was (a form sends every field, a split verdict included)
+    threshold = entry.provenance.ship_threshold
+    split = values["verdict"] == "split" and entry.verdict == "split"  # left for a later edit
+    if split and type(values["score"]) is int:
+        values["verdict"] = verdict_for(values["score"], threshold)  # to check the other fields
     try:
         review = Review(persona=entry.persona, **values)
     except ValidationError as exc:
         problems.append(_invalid(where, exc))
         return entry
-    threshold = entry.provenance.ship_threshold
     expected = verdict_for(review.score, threshold)
     if review.verdict != expected:
         problems.append(
@@ -344,13 +352,12 @@ def _edited_review(
             )
         )
         return entry
+    edited = {"score": review.score, "verdict": "split" if split else review.verdict, "review": review.review}
     for key in REVIEW_FIELDS:
-        if getattr(entry, key) != getattr(review, key):
+        if getattr(entry, key) != edited[key]:
             changed.append(f"reviews.{entry.persona}.{key}")
             previous[f"reviews.{entry.persona}.{key}"] = getattr(entry, key)
-    return entry.model_copy(
-        update={"score": review.score, "verdict": review.verdict, "review": review.review}
-    )
+    return entry.model_copy(update=edited)
 
 
 def run_editor(text: str, command: list[str] | None = None) -> str:

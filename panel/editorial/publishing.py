@@ -14,7 +14,17 @@ from typing import TYPE_CHECKING
 from panel.core.files import atomic_write
 from panel.editorial.validate import validate_file
 from panel.errors import ConflictError, InputError, PolicyError
-from panel.records import LIFECYCLE, Change, Claim, Comparison, Persona, ToolPanel, panels_of, utcnow
+from panel.records import (
+    LIFECYCLE,
+    Change,
+    Claim,
+    Comparison,
+    Persona,
+    ToolPanel,
+    conflict,
+    panels_of,
+    utcnow,
+)
 from panel.records.store import Outputs, dump_record, file_version, load_record, published_slug, write_lock
 from panel.team.policy import four_eyes_refusal, read_policy
 
@@ -58,6 +68,11 @@ def refusals(
             if persona.id not in have:
                 reasons.append(f"{name}: no review by {persona.id}; re-run `panel review` or `panel compare`")
         for review in panel.reviews:
+            if review.verdict == "split":
+                reasons.append(
+                    f"{name}: the {review.persona} jury is split ({review.tally}); an editor sets the "
+                    "verdict (ship or skip) with `panel edit` or on the desk"
+                )
             if review.contradicts:
                 reasons.append(
                     f"{name}: the {review.persona} verdict {review.verdict!r} contradicts score "
@@ -84,9 +99,17 @@ def warnings(record: ToolPanel | Comparison) -> list[str]:
     found = []
     for panel in panels_of(record):
         for review in panel.reviews:
+            judge = conflict(review, panel.tool)
+            if judge is not None:
+                found.append(
+                    f"{panel.tool.name}: the {review.persona} review has a conflict: {judge}; regenerate "
+                    "it with another profile or a jury (which recuses such a member)"
+                )
             for claim in review.claims:
                 if claim.needs_check:
-                    found.append(_claim_line(panel.tool.name, review.persona, claim))
+                    found.append(
+                        _claim_line(panel.tool.name, review.persona, claim) + "; not checked by anyone"
+                    )
     return found
 
 

@@ -17,7 +17,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from panel.core.text import without_control
-from panel.records import Claim, Comparison, ReviewEntry, ReviewFailure, ToolPanel, decide
+from panel.records import Claim, Comparison, Jury, ReviewEntry, ToolPanel, conflict, decide
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The page's stylesheet: inlined into the published page, served as a file by the desk.
@@ -111,6 +111,7 @@ class ToolView:
     # Links to the tool's and the category's own pages, on the published site only ("": plain text).
     href: str = ""
     category_href: str = ""
+    notes: tuple[str, ...] = ()  # judges recused from this tool, or of its own vendor, and why
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,9 @@ class Cell:
     index: int = 0  # the tool's position in the record, for the desk's editor
     # Editor view only: the text in pieces, each claim's span marked with its status.
     segments: tuple[Segment, ...] = ()
+    judges: str = ""  # a jury's review: "3 judges"
+    split: str = ""  # "Split: 1 ship / 1 skip / 1 failed"
+    notes: tuple[str, ...] = ()  # recusals, or a single judge of the tool's own vendor
 
 
 @dataclass(frozen=True)
@@ -193,10 +197,45 @@ def _or_dash(text: str) -> str:
     return clean(text) or "—"
 
 
+def judges_line(jury: Jury) -> str:
+    """'3 judges': the members of a jury that were not recused."""
+    n = jury.summary.judges
+    return f"{n} judge{'s' if n != 1 else ''}"
+
+
+def split_line(review: ReviewEntry) -> str:
+    """'Split: 1 ship / 1 skip / 1 failed' for a jury without a majority, else ''."""
+    return f"Split: {review.tally}" if review.verdict == "split" else ""
+
+
+def recused_lines(jury: Jury | None) -> list[str]:
+    """'Recused: NAME, same vendor as the tool (the tool's name says Mistral)', one per member."""
+    if jury is None:
+        return []
+    return [
+        f"Recused: {v.profile}, {v.reason.removeprefix('recused: ')}"
+        for v in jury.votes
+        if v.status == "recused"
+    ]
+
+
+def review_notes(review: ReviewEntry, panel: ToolPanel) -> list[str]:
+    """What a reader must know about who judged: recusals, or a judge of the tool's own vendor."""
+    found = conflict(review, panel.tool)
+    return [*recused_lines(review.jury), *([f"Conflict: {found}"] if found else [])]
+
+
+def panel_line(panel: ToolPanel) -> str:
+    """'Ship · 3 ship / 1 skip' (plus split personas and failures), as the pages and the desk show."""
+    s = panel.summary
+    verdict = s.verdict.capitalize() if s.verdict else "—"
+    line = f"{verdict} · {s.ship} ship / {s.skip} skip"
+    return line + (f" · {s.split} split" if s.split else "") + (f" · {s.failed} failed" if s.failed else "")
+
+
 def _tool_view(panel: ToolPanel, votes: tuple[int, int] | None) -> ToolView:
     tool, s = panel.tool, panel.summary
     verdict = s.verdict.capitalize() if s.verdict else "—"
-    panel_line = f"{verdict} · {s.ship} ship / {s.skip} skip" + (f" · {s.failed} failed" if s.failed else "")
     community = f"{votes[0]} ship / {votes[1]} skip" if votes and sum(votes) else "No community votes yet"
     return ToolView(
         name=clean(tool.name),
@@ -208,14 +247,17 @@ def _tool_view(panel: ToolPanel, votes: tuple[int, int] | None) -> ToolView:
         description=clean(tool.description),
         ship_pct="—" if s.ship_pct is None else f"{s.ship_pct}% panel ship",
         verdict=verdict,
-        panel_line=panel_line,
+        panel_line=panel_line(panel),
         community=community,
+        notes=tuple(
+            clean(n) for n in dict.fromkeys(n for r in panel.reviews for n in review_notes(r, panel))
+        ),
     )
 
 
-def _cell(
-    tool: str, review: ReviewEntry | None, failure: ReviewFailure | None, index: int = 0, editor: bool = False
-) -> Cell:
+def _cell(panel: ToolPanel, persona: str, index: int = 0, editor: bool = False) -> Cell:
+    tool = clean(panel.tool.name)
+    review, failure = panel.review_for(persona), panel.failure_for(persona)
     if review is not None:
         warning = next((f for f in review.flags if f.startswith("verdict-disagrees")), "")
         return Cell(
@@ -228,6 +270,9 @@ def _cell(
             warning=clean(warning),
             edited=review.edited,
             index=index,
+            judges=judges_line(review.jury) if review.jury is not None else "",
+            split=clean(split_line(review)),
+            notes=tuple(clean(n) for n in review_notes(review, panel)),
         )
     if failure is not None:
         return Cell(tool=tool, state="failed", reason=f"Review failed: {clean(failure.reason)}", index=index)
@@ -247,8 +292,10 @@ def decision_view(panels: list[ToolPanel]) -> DecisionView:
         label = f"Ship with {clean(d.winner or '')}."
     elif d.outcome == "split":
         label = "Split decision."
+    elif len(panels) == 1:
+        label = "Split." if panels[0].summary.verdict == "split" else "Skip."
     else:
-        label = "Skip." if len(panels) == 1 else "Neither."
+        label = "Neither."
     return DecisionView(outcome=d.outcome, label=label, reason=clean(d.reason))
 
 
@@ -265,16 +312,7 @@ def build_page(
         question, community = f"Should you ship with {record.tool.name}?", {}
     personas = []
     for pid in _persona_ids(panels):
-        cells = [
-            _cell(
-                clean(p.tool.name),
-                p.review_for(pid),
-                next((f for f in p.failures if f.persona == pid), None),
-                i,
-                editor,
-            )
-            for i, p in enumerate(panels)
-        ]
+        cells = [_cell(p, pid, i, editor) for i, p in enumerate(panels)]
         personas.append(PersonaView(name=clean(names.get(pid) or pid.capitalize()), cells=cells, id=pid))
     return Page(
         title=clean(title),

@@ -109,19 +109,23 @@ def _edited(applied: Applied, by: str, at: datetime) -> ToolPanel | Comparison:
     record = applied.record
     if not isinstance(record, Comparison):
         fields = applied.changed[record.tool.name]
-        return with_history(record, by, fields, applied.previous[record.tool.name], at) if fields else record
+        return (
+            with_history(record, by, fields, applied.previous[record.tool.name], at, note=applied.note)
+            if fields
+            else record
+        )
     panels = []
     for panel in record.panels:
         fields = applied.changed[panel.tool.name]
         if fields:
-            panel = with_history(panel, by, fields, applied.previous[panel.tool.name], at)
+            panel = with_history(panel, by, fields, applied.previous[panel.tool.name], at, note=applied.note)
         panels.append(panel)
     record = record.model_copy(update={"panels": panels})
     every = [f"{name}: {f}" for name, fs in applied.changed.items() for f in fs]
     if not every:
         return record
     previous = {f"{name}: {k}": v for name, prev in applied.previous.items() for k, v in prev.items()}
-    return with_history(record, by, every, previous, at)
+    return with_history(record, by, every, previous, at, note=applied.note)
 
 
 def _carry_to_panel_file(
@@ -145,7 +149,9 @@ def _carry_to_panel_file(
     # recomputed for the edited text by _saved, which keeps each mark whose claim is still made.
     panel = ground.refresh(loaded.record, personas) if checks else loaded.record
     if fields:
-        panel = with_history(_carry_over(panel, edited, fields), by, fields, applied.previous[name], at)
+        panel = with_history(
+            _carry_over(panel, edited, fields), by, fields, applied.previous[name], at, note=applied.note
+        )
     marked: ToolPanel | Comparison = panel
     missing = []
     for check in checks:

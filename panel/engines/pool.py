@@ -16,11 +16,12 @@ class EnginePool:
     def __init__(self, say: Callable[[str], None]):
         self.say = say
         self.engines: dict[str, Engine] = {}
-        self._lock = asyncio.Lock()
+        # One lock per profile: a jury's members check and start their engines side by side.
+        self._locks: dict[str, asyncio.Lock] = {}
         self._closed_requests = 0
 
     async def get(self, profile: Profile) -> Engine:
-        async with self._lock:
+        async with self._locks.setdefault(profile.name, asyncio.Lock()):
             if profile.name not in self.engines:
                 engine = create_engine(profile, say=self.say)
                 try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -13,10 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from panel.core import resources
 from panel.core.loading import describe_validation_error, load_mapping
 from panel.engines.options import OPTIONS, EngineName, EngineOptions
-from panel.errors import ConfigError
+from panel.errors import ConfigError, InputError
 
 MODELS_ENV = "PANEL_MODELS_FILE"
 Options = TypeVar("Options", bound=EngineOptions)
+Family = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,39}$")]
 
 
 class Profile(BaseModel):
@@ -52,6 +55,13 @@ class Profile(BaseModel):
     )
     thin_material: Literal["warn", "refuse"] = Field(
         default="warn", description="What to do with a tool whose material is too thin to judge."
+    )
+    family: Family | None = Field(
+        default=None,
+        description="The model family (mistral, llama, qwen, ...): recused from its vendor's tools.",
+    )
+    vendor: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="Who made the model (Mistral AI, Meta, ...): recused from its tools."
     )
     description: str = ""
 
@@ -119,26 +129,64 @@ class Profile(BaseModel):
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
 
 
+class JurySpec(BaseModel):
+    """Several profiles behind one persona (models.yaml `juries:`): each writes its own review,
+    and the persona's review is their median score and strict-majority verdict."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = ""
+    members: Annotated[list[str], Field(min_length=2)] = Field(description="Profile names.")
+    quorum: Annotated[int, Field(ge=1)] = Field(
+        description="At least this many valid votes (from members not recused), or the verdict is split."
+    )
+    verdict: Literal["majority"] = "majority"
+    score: Literal["median"] = "median"
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _members_and_quorum(self) -> JurySpec:
+        if len(set(self.members)) != len(self.members):
+            raise ValueError("members: a profile is listed twice")
+        if self.quorum > len(self.members):
+            raise ValueError(f"quorum: {self.quorum} is more than the {len(self.members)} members")
+        return self
+
+
+def _named(entries: Any) -> Any:
+    """`{name: {...}}` with each entry's own `name` filled in from its key."""
+    if not isinstance(entries, dict):
+        return entries
+    return {k: ({**v, "name": k} if isinstance(v, dict) else v) for k, v in entries.items()}
+
+
 class ModelsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     default: str
     models: dict[str, Profile]
+    juries: dict[str, JurySpec] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
     def _name_profiles(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("models"), dict):
+        if isinstance(data, dict):
             data = dict(data)
-            data["models"] = {
-                k: ({**v, "name": k} if isinstance(v, dict) else v) for k, v in data["models"].items()
-            }
+            for key in ("models", "juries"):
+                if key in data:
+                    data[key] = _named(data[key])
         return data
 
     @model_validator(mode="after")
     def _default_exists(self) -> ModelsFile:
         if self.default not in self.models:
             raise ValueError(f"default profile {self.default!r} is not among models: {sorted(self.models)}")
+        for name, jury in self.juries.items():
+            unknown = [m for m in jury.members if m not in self.models]
+            if unknown:
+                raise ValueError(
+                    f"juries.{name}.members: {unknown[0]!r} is not among models: {sorted(self.models)}"
+                )
         return self
 
 
@@ -175,13 +223,59 @@ def get_profile(models: ModelsFile, name: str | None, path: Path) -> Profile:
     return models.models[name]
 
 
-def profiles_for(
-    personas: list[Any], models: ModelsFile, models_path: Path, profile_name: str | None
-) -> dict[str, Profile]:
-    """The profile each persona runs on: its own `profile:` if it names one (so one panel can
-    mix models), else the command's."""
-    default = get_profile(models, profile_name, models_path)
-    return {
-        p.id: get_profile(models, p.profile, p.path or models_path) if p.profile else default
-        for p in personas
-    }
+def get_jury(models: ModelsFile, name: str, path: Path | str) -> JurySpec:
+    if name not in models.juries:
+        known = ", ".join(sorted(models.juries)) or "none (add a `juries:` section to models.yaml)"
+        raise ConfigError(
+            f"unknown jury {name!r}", where=path, hint=f"known juries: {known}; see `panel models`"
+        )
+    return models.juries[name]
+
+
+@dataclass(frozen=True)
+class Judges:
+    """Who reviews one persona: one profile, or a jury and its member profiles (in order)."""
+
+    profiles: tuple[Profile, ...]
+    jury: JurySpec | None = None
+
+    @property
+    def profile(self) -> Profile:
+        """The profile a single judge runs on (for a jury: its first member)."""
+        return self.profiles[0]
+
+
+def judges_for(
+    personas: list[Any],
+    models: ModelsFile,
+    models_path: Path,
+    profile_name: str | None,
+    jury_name: str | None = None,
+) -> dict[str, Judges]:
+    """Who reviews each persona: its own `jury:` or `profile:` if it names one (so one panel can
+    mix models), else the command's `--jury`, else its `--model` (or the default profile)."""
+    if profile_name and jury_name:
+        raise InputError("give --model or --jury, not both", where="--jury")
+
+    def jury(name: str, where: Path | str) -> Judges:
+        spec = get_jury(models, name, where)
+        return Judges(tuple(models.models[m] for m in spec.members), spec)
+
+    default = (
+        jury(jury_name, "--jury") if jury_name else Judges((get_profile(models, profile_name, models_path),))
+    )
+    out = {}
+    for p in personas:
+        where = p.path or models_path
+        if getattr(p, "jury", None):
+            out[p.id] = jury(p.jury, where)
+        elif p.profile:
+            out[p.id] = Judges((get_profile(models, p.profile, where),))
+        else:
+            out[p.id] = default
+    return out
+
+
+def profiles_in(judges: Mapping[str, Judges]) -> list[Profile]:
+    """Every profile that may review: single ones and each jury's members, once each."""
+    return list({p.name: p for j in judges.values() for p in j.profiles}.values())

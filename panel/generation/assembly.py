@@ -36,6 +36,14 @@ def _spent(plan: Plan) -> tuple[int, int]:
     return sum(j.prompt_tokens for j in plan.jobs), sum(j.completion_tokens for j in plan.jobs)
 
 
+def _reused(plan: Plan) -> set[str]:
+    """Personas whose every job only added the claims pass to a kept review (or vote)."""
+    jobs: dict[str, list[bool]] = {}
+    for j in plan.jobs:
+        jobs.setdefault(j.persona.id, []).append(j.reused)
+    return {p for p, reused in jobs.items() if all(reused)}
+
+
 def _merge(
     plan: Plan, base: ToolPanel | None
 ) -> tuple[dict[str, ReviewEntry], dict[str, ReviewFailure], list[str]]:
@@ -71,8 +79,7 @@ def assemble(plan: Plan, base: ToolPanel | None, examples: Mapping[str, str]) ->
     entries, failures, kept = _merge(plan, base)
     history = list(base.history) if base is not None else []
     before = {p: plan.existing.review_for(p) for p in entries} if plan.existing else {}
-    reused = {j.persona.id for j in plan.jobs if j.reused}
-    made = [p for p in [*plan.done, *plan.failed] if p not in kept and p not in reused]
+    made = [p for p in [*plan.done, *plan.failed] if p not in kept and p not in _reused(plan)]
     if made:
         replaced = {p: r for p, r in before.items() if r is not None and p in made}
         history.append(
@@ -107,7 +114,7 @@ def assemble(plan: Plan, base: ToolPanel | None, examples: Mapping[str, str]) ->
 def finish(plan: Plan, examples: Mapping[str, str], force: bool) -> PanelOutcome:
     """Write the panel of a plan whose jobs have all settled (or that had none)."""
     prompt_tokens, completion_tokens = _spent(plan)
-    if not plan.jobs:
+    if not plan.jobs and not plan.recombine:
         assert plan.existing is not None
         status: Status = "kept-edited" if plan.edited else "unchanged"
         return PanelOutcome(
@@ -115,7 +122,7 @@ def finish(plan: Plan, examples: Mapping[str, str], force: bool) -> PanelOutcome
             plan.path,
             plan.existing,
             status,
-            reused=len(plan.keep),
+            reused=plan.kept_reviews,
             kept_edited=plan.kept_edited,
         )
     with write_lock(plan.path):
@@ -127,18 +134,15 @@ def finish(plan: Plan, examples: Mapping[str, str], force: bool) -> PanelOutcome
             base = loaded.record
         panel, kept = assemble(plan, base, examples)
         write_record(plan.path, panel)
-    reused = sum(j.reused for j in plan.jobs)
-    generated = sum(
-        1 for j in plan.jobs if not j.reused and j.persona.id in plan.done and j.persona.id not in kept
-    )
+    generated = sum(1 for j in plan.jobs if not j.reused and j.ok and j.persona.id not in kept)
     return PanelOutcome(
         plan.tool,
         plan.path,
         panel,
         "written",
         generated=generated,
-        reused=len(plan.keep) + reused,
-        failures=list(panel.failures),
+        reused=plan.kept_reviews + sum(j.reused for j in plan.jobs),
+        failures=[*panel.failures, *(f for f in plan.member_failures() if f.persona not in kept)],
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
         kept_edited=[*plan.kept_edited, *kept],

@@ -148,8 +148,10 @@ async def run_batch(
     kind = feed_format(feed)
     rows = read_feed(feed)  # raises InputError (exit 2) if the feed can't be read at all
     runner = session.runner(events, fresh=fresh, force=force, busy="skip", claims=claims)
-    default = runner.profiles[session.personas[0].id]
+    judges = runner.judges[session.personas[0].id]
+    default = judges.profile
     manifest = RunManifest(
+        jury=judges.jury.name if judges.jury is not None else None,
         run_id=run.path.name,
         feed=str(feed),
         feed_format=kind,
@@ -169,7 +171,7 @@ async def run_batch(
     run.open()
     counter.save(runner)
     try:
-        refuse_thin = any(p.thin_material == "refuse" for p in runner.profiles.values())
+        refuse_thin = any(p.thin_material == "refuse" for p in runner.all_profiles)
         tools = _tools(rows, limit, session.outputs, counter, in_flight, refuse_thin)
         await runner.run_stream(tools, on_panel)
     except EngineUnavailable as exc:

@@ -18,7 +18,7 @@ from typing import Literal, Protocol
 
 from panel.engines.base import as_async
 from panel.engines.pool import EnginePool
-from panel.engines.profiles import ModelsFile, profiles_for
+from panel.engines.profiles import ModelsFile, Profile, judges_for, profiles_in
 from panel.errors import PanelError
 from panel.generation.assembly import PanelOutcome, finish
 from panel.generation.claim_pass import ClaimsStage
@@ -82,6 +82,7 @@ class PanelRunner:
         events: Events | None = None,
         busy: Literal["wait", "skip"] = "wait",
         claims: Literal["rules", "model"] | None = None,
+        jury_name: str | None = None,
     ):
         self.personas = personas
         self.outputs = outputs
@@ -92,20 +93,26 @@ class PanelRunner:
         self.events: Events = events or QuietEvents()
         self.pool = EnginePool(self.events.say)
         self.examples = examples_of(personas)
-        self.profiles = profiles_for(personas, models, models_path, profile_name)
+        self.judges = judges_for(personas, models, models_path, profile_name, jury_name)
         # Template errors (syntax, undefined names) surface now, before any engine starts.
         sample = Tool(
             name="Sample", description="A sample tool.", sources=[{"title": "Docs", "text": "Docs."}]
         )
         for persona in personas:
-            prompts.render(self.profiles[persona.id].prompt_format, persona, sample)
+            for form in {p.prompt_format for p in self.judges[persona.id].profiles}:
+                prompts.render(form, persona, sample)
         self.claims_stage = ClaimsStage(prompts, claims)
-        if any((claims or p.claims) == "model" for p in self.profiles.values()):
+        if any((claims or p.claims) == "model" for p in self.all_profiles):
             prompts.digest("claims")
         self.stages: list[Stage] = [ReviewStage(prompts), self.claims_stage]
         self.planner = Planner(
-            personas, self.profiles, prompts, fresh=fresh, force=force, claims_stage=self.claims_stage
+            personas, self.judges, prompts, fresh=fresh, force=force, claims_stage=self.claims_stage
         )
+
+    @property
+    def all_profiles(self) -> list[Profile]:
+        """Every profile that may review in this run: single ones and every jury member."""
+        return profiles_in(self.judges)
 
     def plan(self, index: int, tool: Tool) -> Plan:
         return self.planner.plan(index, tool, self.outputs.panel_path(tool.name))
@@ -143,11 +150,12 @@ class PanelRunner:
             await self.pool.close()
 
     def _report_job(self, job: Job) -> None:
+        member = f"{job.profile.name}: " if job.jury is not None else ""  # a jury member's vote
         if job.failure is not None:
-            self.events.reviewed(job.plan.tool, job.persona.id, False, job.failure.reason)
+            self.events.reviewed(job.plan.tool, job.persona.id, False, member + job.failure.reason)
         elif job.entry is not None:
             self.events.reviewed(
-                job.plan.tool, job.persona.id, True, f"{job.entry.score}/100 · {job.entry.verdict}"
+                job.plan.tool, job.persona.id, True, f"{member}{job.entry.score}/100 · {job.entry.verdict}"
             )
 
     async def run_stream(
@@ -188,7 +196,7 @@ class PanelRunner:
                         raise PanelError(f"the tool {tool.name!r} is given twice", where=path)
                     plan = self.plan(index, tool)
                     index += 1
-                    self.events.planned(len(plan.jobs), len(plan.keep))
+                    self.events.planned(len(plan.jobs), plan.kept_reviews)
                     if not plan.jobs:
                         report(self.finish(plan))
                         continue

@@ -47,6 +47,7 @@ class RunManifest(BaseModel):
     profile: str
     model: str
     engine: str
+    jury: str | None = Field(default=None, description="The jury of the first persona, if one judged it.")
     concurrency: int
     personas: list[str]
     started_at: datetime = Field(default_factory=utcnow)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from panel.engines.profiles import ModelsFile, Profile, load_models, profiles_for
+from panel.engines.profiles import Judges, ModelsFile, Profile, judges_for, load_models, profiles_in
 from panel.generation.prompts import Prompts
 from panel.generation.runner import Events, PanelRunner
 from panel.inputs.personas import load_personas, select
@@ -26,6 +26,7 @@ class Session:
     personas: list[Persona]
     prompts: Prompts
     outputs: Outputs
+    jury_name: str | None = None
 
     @classmethod
     def open(
@@ -36,6 +37,7 @@ class Session:
         out: Path | None = None,
         persona_ids: list[str] | None = None,
         concurrency: int | None = None,
+        jury: str | None = None,
     ) -> Session:
         models_path, models = load_models(models_file)
         if concurrency is not None:
@@ -53,11 +55,16 @@ class Session:
             personas=select(load_personas(), persona_ids),
             prompts=Prompts(),
             outputs=Outputs(outputs_root(out)),
+            jury_name=jury,
         )
 
-    def profiles(self) -> dict[str, Profile]:
-        """The profile each persona runs on (a persona may name its own)."""
-        return profiles_for(self.personas, self.models, self.models_path, self.profile_name)
+    def judges(self) -> dict[str, Judges]:
+        """Who reviews each persona: a profile or a jury (a persona may name its own)."""
+        return judges_for(self.personas, self.models, self.models_path, self.profile_name, self.jury_name)
+
+    def profiles(self) -> list[Profile]:
+        """Every profile this command may run: single ones and each jury's members."""
+        return profiles_in(self.judges())
 
     @property
     def persona_names(self) -> dict[str, str]:
@@ -84,4 +91,5 @@ class Session:
             events=events,
             busy=busy,
             claims=claims,
+            jury_name=self.jury_name,
         )

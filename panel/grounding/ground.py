@@ -30,6 +30,7 @@ from panel.records import (
     RecordT,
     ReviewEntry,
     ToolPanel,
+    conflict,
     panels_of,
     with_panels,
 )
@@ -100,20 +101,45 @@ def _still_cited(claim: Claim, review: str, material: Material) -> bool:
     return cited is not None and cited.text == claim.evidence.sentence
 
 
-def refresh_review(entry: ReviewEntry, material: Material, examples: Mapping[str, str]) -> ReviewEntry:
-    """Recompute one review's rules claims and quality flags; keep model claims and marks."""
-    model = [c for c in entry.claims if c.origin == "model" and _still_cited(c, entry.review, material)]
-    marks = {c.text: c.checked for c in entry.claims if c.checked is not None}
-    claims = [
+def _claims_of(text: str, claims: list[Claim], material: Material) -> list[Claim]:
+    """A text's claims recomputed: the rules' anew, the model's while still cited, marks kept."""
+    model = [c for c in claims if c.origin == "model" and _still_cited(c, text, material)]
+    marks = {c.text: c.checked for c in claims if c.checked is not None}
+    return [
         c.model_copy(update={"checked": marks.get(c.text)})
-        for c in merge_claims(claims_for(entry.review, material), model)
+        for c in merge_claims(claims_for(text, material), model)
     ]
-    return entry.model_copy(update={"claims": claims, "quality": flags_for(entry.review, examples)})
+
+
+def refresh_review(entry: ReviewEntry, material: Material, examples: Mapping[str, str]) -> ReviewEntry:
+    """Recompute one review's rules claims and quality flags; keep model claims and marks. A
+    jury's other members keep their own paragraphs' claims and flags, for the desk."""
+    update = {
+        "claims": _claims_of(entry.review, entry.claims, material),
+        "quality": flags_for(entry.review, examples),
+    }
+    if entry.jury is not None:
+        votes = [
+            v.model_copy(
+                update={
+                    "claims": _claims_of(v.review, v.claims, material),
+                    "quality": flags_for(v.review, examples),
+                }
+            )
+            if v.status == "valid"
+            else v
+            for v in entry.jury.votes
+        ]
+        update["jury"] = entry.jury.model_copy(update={"votes": votes})
+    return entry.model_copy(update=update)
 
 
 def refresh_panel(panel: ToolPanel, examples: Mapping[str, str]) -> ToolPanel:
     material = material_for(panel.tool)
-    reviews = [refresh_review(r, material, examples) for r in panel.reviews]
+    reviews = [
+        refresh_review(r, material, examples).model_copy(update={"conflict": conflict(r, panel.tool)})
+        for r in panel.reviews
+    ]
     return panel.model_copy(update={"reviews": reviews})
 
 

@@ -133,16 +133,123 @@ class StatsReader:
             "SELECT ship, skip, count(*) FROM panels WHERE chosen = 1 GROUP BY ship, skip"
         ).fetchall()
 
+    def judges(self) -> JudgeReader:
+        """The judge figures' queries, on the same connection."""
+        return JudgeReader(self.conn)
+
     def community(self) -> CommunitySums:
         """The community majority (more ship than skip votes: ship; fewer: skip; a tie: none)
-        against the panel's verdict, per tool of the chosen comparisons with votes."""
+        against the panel's verdict (ship or skip: a split panel has none to disagree with), per
+        tool of the chosen comparisons with votes."""
         row = self.conn.execute(
             """SELECT count(DISTINCT file_id), count(*),
-                      coalesce(sum(majority IS NOT NULL AND panel_verdict IS NOT NULL), 0),
-                      coalesce(sum(majority != panel_verdict), 0)
+                      coalesce(sum(majority IS NOT NULL AND panel_verdict IN ('ship', 'skip')), 0),
+                      coalesce(sum(panel_verdict IN ('ship', 'skip') AND majority != panel_verdict), 0)
                FROM (SELECT c.file_id, v.panel_verdict,
                             CASE WHEN v.ship > v.skip THEN 'ship' WHEN v.skip > v.ship THEN 'skip' END
                             AS majority
                      FROM comparisons c JOIN votes v ON v.file_id = c.file_id WHERE c.chosen = 1)"""
         ).fetchone()
         return CommunitySums(*row)
+
+
+@dataclass(frozen=True)
+class JudgeSums:
+    """One judge's (or one persona's) rows, over published records: the sums its figures need."""
+
+    key: str
+    reviews: int
+    abs_error: int  # |original score - published score|, summed
+    signed_error: int  # original score - published score, summed: above 0 lenient, below harsh
+    majority_votes: int  # member votes on reviews whose jury had a majority
+    with_majority: int  # of those, the member voted with it
+
+
+@dataclass(frozen=True)
+class ErrorPair:
+    """Two members of one jury, over the reviews both voted on: sums of their errors (original
+    score minus published score), for the correlation of their errors."""
+
+    jury: str
+    a: str
+    b: str
+    n: int
+    sx: int
+    sy: int
+    sxx: int
+    syy: int
+    sxy: int
+
+
+# Which rows are a judge's own verdict. By judge: every row (a profile alone, a jury as a whole,
+# a jury's member). By persona: the review's own judge (what the draft said); its members' votes
+# count only for how often they went with the majority.
+_OWN = {"judge": "1", "persona": "member < 0"}
+# A judge of Krippendorff's alpha: a single profile or a jury member, not a jury's combined row.
+_RATER = "(member >= 0 OR jury IS NULL)"
+_HAS_MAJORITY = "(member >= 0 AND majority IN ('ship', 'skip'))"
+
+
+class JudgeReader:
+    """The judge figures' sums, from the `judgements` rows of published records (`counted`)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def sums(self, by: str) -> list[JudgeSums]:
+        """Per judge (by="judge") or persona (by="persona")."""
+        own = _OWN[by]
+        rows = self.conn.execute(
+            f"""SELECT {by}, sum({own}), sum(CASE WHEN {own} THEN abs(orig_score - score) ELSE 0 END),
+                       sum(CASE WHEN {own} THEN orig_score - score ELSE 0 END),
+                       coalesce(sum({_HAS_MAJORITY}), 0),
+                       coalesce(sum({_HAS_MAJORITY} AND orig_verdict = majority), 0)
+                FROM judgements WHERE counted = 1 GROUP BY {by} ORDER BY {by}"""  # noqa: S608 - constants
+        )
+        return [JudgeSums(*row) for row in rows]
+
+    def confusion(self, by: str) -> dict[str, dict[tuple[str, str], int]]:
+        """Per judge (or persona): how many reviews had each (original, published) verdict pair."""
+        out: dict[str, dict[tuple[str, str], int]] = {}
+        for k, orig, now, n in self.conn.execute(
+            f"""SELECT {by}, orig_verdict, verdict, count(*) FROM judgements
+                WHERE counted = 1 AND {_OWN[by]} GROUP BY {by}, orig_verdict, verdict"""  # noqa: S608 - constants
+        ):
+            out.setdefault(k, {})[(orig, now)] = n
+        return out
+
+    def alpha_units(self) -> list[tuple[str, int, int, int]]:
+        """(persona, ship, skip, reviews): per published review, how many of its judges (single
+        profiles and jury members) and its editor said ship and skip, counted by pattern."""
+        return self.conn.execute(
+            f"""SELECT persona, ships, skips, count(*) FROM (
+                  SELECT persona,
+                         sum(orig_verdict = 'ship' AND {_RATER}) + max(verdict = 'ship') AS ships,
+                         sum(orig_verdict = 'skip' AND {_RATER}) + max(verdict = 'skip') AS skips
+                  FROM judgements WHERE counted = 1 GROUP BY file_id, pos)
+                GROUP BY persona, ships, skips"""  # noqa: S608 - constants
+        ).fetchall()
+
+    def members(self) -> dict[str, list[str]]:
+        """Each jury's members that voted on published records, by name."""
+        out: dict[str, list[str]] = {}
+        for jury, judge in self.conn.execute(
+            """SELECT DISTINCT jury, judge FROM judgements WHERE counted = 1 AND member >= 0
+               ORDER BY jury, judge"""
+        ):
+            out.setdefault(jury, []).append(judge)
+        return out
+
+    def error_pairs(self) -> list[ErrorPair]:
+        rows = self.conn.execute(
+            """SELECT a.jury, a.judge, b.judge, count(*),
+                      sum(a.orig_score - a.score), sum(b.orig_score - b.score),
+                      sum((a.orig_score - a.score) * (a.orig_score - a.score)),
+                      sum((b.orig_score - b.score) * (b.orig_score - b.score)),
+                      sum((a.orig_score - a.score) * (b.orig_score - b.score))
+               FROM judgements a JOIN judgements b
+                 ON b.file_id = a.file_id AND b.pos = a.pos AND b.member >= 0 AND a.judge < b.judge
+               WHERE a.counted = 1 AND a.member >= 0
+               GROUP BY a.jury, a.judge, b.judge ORDER BY a.jury, a.judge, b.judge"""
+        )
+        return [ErrorPair(*row) for row in rows]

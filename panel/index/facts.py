@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from panel.core.loading import describe_validation_error, parse_text, read_text
 from panel.errors import InputError
 from panel.grounding import ground, similarity
+from panel.index.judgements import JudgementFacts, judgement_facts
 from panel.records import LIFECYCLE, Comparison, Persona, ToolPanel, panels_of
 from panel.records.store import MAX_RECORD_BYTES, checksum, published_slug, slugify
 
@@ -28,6 +29,8 @@ RECORD_FOLDERS = ("panels", "comparisons", "published")
 # Queue flags, in the order they are listed.
 FLAGS = (
     "failed",  # a review failed, or a persona in effect has none
+    "split",  # a jury with no majority: an editor sets the verdict
+    "conflict",  # a single judge of the tool's own vendor
     "contradicted",  # a claim the material contradicts, not checked by a person
     "unsupported",  # a claim the material does not support, not checked by a person
     "copies-example",
@@ -51,6 +54,8 @@ COUNTS = (
     "open_contradicted",  # contradicted and not checked
     "open_unsupported",
     "verdict_disagrees",
+    "split",  # reviews whose jury had no majority
+    "conflict",  # reviews by a single judge of the tool's own vendor
     "copies_example",  # quality flags, by kind
     "degenerate",
 )
@@ -89,6 +94,7 @@ class PanelFacts:
     similarity: float | None  # mean over the pairs below; None with fewer than two reviews
     reviews: tuple[ReviewFacts, ...] = ()
     pairs: tuple[tuple[str, str, float, bool], ...] = ()  # persona, persona, similarity, same verdict
+    judgements: tuple[JudgementFacts, ...] = ()  # who judged each review (index/judgements.py)
 
 
 @dataclass(frozen=True)
@@ -234,6 +240,7 @@ def _panel_facts(panel: ToolPanel, published: bool) -> PanelFacts:
         skip=s.skip,
         similarity=sum(x[2] for x in pairs) / len(pairs) if pairs else None,
         reviews=_review_facts(panel),
+        judgements=judgement_facts(panel),
         pairs=pairs,
     )
 
@@ -267,6 +274,8 @@ def _flags(
             counts["reviews"] += 1
             counts["edited"] += r.edited
             counts["verdict_disagrees"] += r.contradicts
+            counts["split"] += r.verdict == "split"
+            counts["conflict"] += r.conflict is not None
             for key in ("claims", "supported", "contradicted", "unsupported", "checked"):
                 counts[key] += getattr(c, key)
             counts["open_contradicted"] += c.open_contradicted
@@ -276,6 +285,8 @@ def _flags(
                 counts[key] = counts.get(key, 0) + 1
     present = {
         "failed": counts["failed"] + counts["missing"] > 0,
+        "split": counts["split"] > 0,
+        "conflict": counts["conflict"] > 0,
         "contradicted": counts["open_contradicted"] > 0,
         "unsupported": counts["open_unsupported"] > 0,
         "copies-example": counts["copies_example"] > 0,

@@ -3,9 +3,20 @@ of another version is dropped and rebuilt from the files."""
 
 from __future__ import annotations
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
-TABLES = ("votes", "comparisons", "pairs", "reviews", "panels", "record_flags", "records", "files", "meta")
+TABLES = (
+    "votes",
+    "comparisons",
+    "judgements",
+    "pairs",
+    "reviews",
+    "panels",
+    "record_flags",
+    "records",
+    "files",
+    "meta",
+)
 
 SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -104,6 +115,23 @@ SCHEMA = (
         PRIMARY KEY (file_id, a, b)
     ) WITHOUT ROWID""",
     "CREATE INDEX pairs_stats ON pairs (chosen, a, b, agree, similarity)",
+    # Who judged each review (index/judgements.py): the judge figures of panel stats.
+    """CREATE TABLE judgements (
+        file_id INTEGER NOT NULL REFERENCES panels (file_id) ON DELETE CASCADE,
+        pos INTEGER NOT NULL,
+        member INTEGER NOT NULL,  -- -1: the review's own judge; else the jury member's vote
+        persona TEXT NOT NULL,
+        judge TEXT NOT NULL,
+        jury TEXT,
+        orig_score INTEGER NOT NULL,
+        orig_verdict TEXT NOT NULL,
+        score INTEGER NOT NULL,
+        verdict TEXT NOT NULL,
+        majority TEXT,
+        counted INTEGER NOT NULL DEFAULT 0,  -- its panel is chosen and published
+        PRIMARY KEY (file_id, pos, member)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX judgements_counted ON judgements (counted, judge, persona)",
     """CREATE TABLE comparisons (
         file_id INTEGER PRIMARY KEY REFERENCES files (id) ON DELETE CASCADE,
         slug TEXT NOT NULL,
@@ -139,6 +167,9 @@ CHOOSE = {
         """UPDATE reviews SET chosen = (SELECT p.chosen FROM panels p WHERE p.file_id = reviews.file_id)
            WHERE file_id IN (SELECT file_id FROM panels WHERE slug = ?)""",
         """UPDATE pairs SET chosen = (SELECT p.chosen FROM panels p WHERE p.file_id = pairs.file_id)
+           WHERE file_id IN (SELECT file_id FROM panels WHERE slug = ?)""",
+        """UPDATE judgements SET counted = (SELECT p.chosen AND p.published FROM panels p
+              WHERE p.file_id = judgements.file_id)
            WHERE file_id IN (SELECT file_id FROM panels WHERE slug = ?)""",
     ),
     "comparisons": (

@@ -30,6 +30,7 @@ from panel.errors import InputError
 from panel.grounding import ground
 from panel.index import facts as index_facts
 from panel.index.facts import FileFacts, ReviewFacts
+from panel.index.judgements import JudgementFacts
 from panel.index.schema import CHOOSE, SCHEMA_VERSION
 from panel.inputs.personas import load_personas
 from panel.records import Persona
@@ -81,7 +82,7 @@ def personas_in_effect() -> list[Persona]:
 # The code that decides what the index keeps of a record: grounding (the claim rules, however
 # they are split into modules, the material, the quality flags), the similarity, the record
 # models and this analysis. A change to any of them means every file is read again.
-ANALYSIS_CODE = ("grounding/*.py", "records/*.py", "index/facts.py")
+ANALYSIS_CODE = ("grounding/*.py", "records/*.py", "index/facts.py", "index/judgements.py")
 """The code that decides what the index keeps of a record (claims, flags, similarity, the record
 types), as globs under the panel package: a change to any of it re-analyses every record."""
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -357,6 +358,10 @@ class Syncer:
                 [(fid, *(getattr(x, f) for f in ReviewFacts.__dataclass_fields__)) for x in p.reviews],
             )
             conn.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?, ?, 0)", [(fid, *x) for x in p.pairs])
+            conn.executemany(
+                "INSERT INTO judgements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                [(fid, *(getattr(x, f) for f in JudgementFacts.__dataclass_fields__)) for x in p.judgements],
+            )
         if c is not None:
             conn.execute(
                 "INSERT INTO comparisons VALUES (?, ?, ?, ?, ?, ?, 0)",

@@ -20,7 +20,16 @@ from panel.inputs.toolfiles import load_tool
 from panel.records import Tool
 
 MAX_ROW_BYTES = 64_000
-CSV_FIELDS = ("name", "description", "tagline", "category", "pricing_entry", "pricing_detail", "url")
+CSV_FIELDS = (
+    "name",
+    "description",
+    "tagline",
+    "category",
+    "pricing_entry",
+    "pricing_detail",
+    "url",
+    "vendor",
+)
 TOOL_SUFFIXES = (".yaml", ".yml", ".json")
 
 

@@ -45,10 +45,15 @@ REVIEW_MIN_WORDS = 60
 REVIEW_MAX_WORDS = 200
 
 DEFAULT_SHIP_THRESHOLD = 60
+# A panel ships when more than this share of the personas that voted say ship: a strict
+# majority. An even split is a `split` panel, neither ship nor skip.
 PANEL_SHIP_PCT = 50
 QUESTION = "Which one should you ship with?"
 
 Verdict = Literal["ship", "skip"]
+# A persona judged by a jury with no majority (or too few valid votes) has no verdict of its
+# own: `split`, until an editor sets one. A panel whose personas tie is `split` too.
+JuryVerdict = Literal["ship", "skip", "split"]
 PersonaId = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
 Score = Annotated[int, Strict(), Field(ge=0, le=100)]
 

@@ -17,7 +17,8 @@ from pydantic import (
     model_validator,
 )
 
-from panel.records.base import PANEL_SHIP_PCT, QUESTION, SCHEMA_VERSION, Record, Verdict, utcnow
+from panel.records.base import PANEL_SHIP_PCT, QUESTION, SCHEMA_VERSION, JuryVerdict, Record, utcnow
+from panel.records.recusal import vendor_match
 from panel.records.review import ReviewEntry, ReviewFailure
 from panel.records.tool import Tool
 
@@ -56,30 +57,63 @@ class Lifecycle(Record):
 
 
 class PanelSummary(BaseModel):
+    """The panel's verdict. Only personas that voted ship or skip count: `split` personas (a jury
+    with no majority) are counted apart, and a panel whose votes tie is `split` itself."""
+
     model_config = ConfigDict(extra="forbid")
 
     ship: int
     skip: int
+    split: int = Field(default=0, description="Personas whose jury had no majority.")
     failed: int
-    ship_pct: int | None
-    verdict: Verdict | None
-    mean_score: float | None
+    ship_pct: int | None = Field(description="Share of ship among the personas that voted ship or skip.")
+    verdict: JuryVerdict | None
+    mean_score: float | None = Field(description="Over the personas that voted ship or skip.")
     complete: bool
+    conflicts: list[str] = Field(
+        default_factory=list,
+        description="Personas reviewed by a single model of the tool's own vendor (not a jury).",
+    )
 
 
-def summarize(reviews: list[ReviewEntry], failed: int) -> PanelSummary:
-    ship = sum(r.verdict == "ship" for r in reviews)
-    n = len(reviews)
+def panel_verdict(ship: int, skip: int) -> JuryVerdict | None:
+    """Ship on a strict majority of the personas that voted, skip on a strict minority, split on
+    a tie; None when no persona voted."""
+    voted = ship + skip
+    if not voted:
+        return None
+    if 100 * ship > PANEL_SHIP_PCT * voted:
+        return "ship"
+    return "split" if ship == skip else "skip"
+
+
+def summarize(reviews: list[ReviewEntry], failed: int, tool: Tool | None = None) -> PanelSummary:
+    voting = [r for r in reviews if r.verdict != "split"]
+    ship = sum(r.verdict == "ship" for r in voting)
+    n = len(voting)
+    split = len(reviews) - n
     pct = math.floor(100 * ship / n + 0.5) if n else None
+    verdict = panel_verdict(ship, n - ship) or ("split" if split else None)
     return PanelSummary(
         ship=ship,
         skip=n - ship,
+        split=split,
         failed=failed,
         ship_pct=pct,
-        verdict=None if pct is None else ("ship" if pct >= PANEL_SHIP_PCT else "skip"),
-        mean_score=round(sum(r.score for r in reviews) / n, 1) if n else None,
-        complete=failed == 0 and n > 0,
+        verdict=verdict,
+        mean_score=round(sum(r.score for r in voting) / n, 1) if n else None,
+        complete=failed == 0 and len(reviews) > 0,
+        conflicts=[r.persona for r in reviews if tool is not None and conflict(r, tool) is not None],
     )
+
+
+def conflict(review: ReviewEntry, tool: Tool) -> str | None:
+    """Why a review written by one model (not a jury) is of the tool's own vendor, or None."""
+    p = review.provenance
+    if review.jury is not None or not (p.family or p.vendor):
+        return None
+    match = vendor_match(p.family, p.vendor, tool)
+    return None if match is None else f"{p.profile} is a model of the tool's own vendor ({match})"
 
 
 class ToolPanel(Lifecycle):
@@ -108,7 +142,7 @@ class ToolPanel(Lifecycle):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def summary(self) -> PanelSummary:
-        return summarize(self.reviews, len(self.failures))
+        return summarize(self.reviews, len(self.failures), self.tool)
 
     def review_for(self, persona: str) -> ReviewEntry | None:
         return next((r for r in self.reviews if r.persona == persona), None)
@@ -135,8 +169,22 @@ class Decision(BaseModel):
     reason: str
 
 
+def _split_note(panels: list[ToolPanel]) -> str:
+    """' Quillstack's panel is split (2 ship / 2 skip).' and the like, or ''."""
+    notes = []
+    for p in panels:
+        s = p.summary
+        if s.verdict == "split":
+            notes.append(f"{p.tool.name}'s panel is split ({s.ship} ship / {s.skip} skip)")
+        elif s.split:
+            notes.append(f"{p.tool.name}: {s.split} persona{'s' if s.split != 1 else ''} split")
+    return f" {'; '.join(notes)}." if notes else ""
+
+
 def decide(panels: list[ToolPanel]) -> Decision:
-    """Pick the tool to ship with: highest ship %, then highest mean score; a tie is a split."""
+    """Pick the tool to ship with among the panels whose verdict is ship: highest ship share
+    (of the personas that voted), then highest mean score; a tie is a split. A split panel is
+    never picked."""
 
     def key(p: ToolPanel) -> tuple[int, float]:
         s = p.summary
@@ -145,24 +193,27 @@ def decide(panels: list[ToolPanel]) -> Decision:
             s.mean_score if s.mean_score is not None else -1.0,
         )
 
-    ranked = sorted(panels, key=key, reverse=True)
+    ranked = sorted((p for p in panels if p.summary.verdict == "ship"), key=key, reverse=True)
+    splits = _split_note(panels)
+    if not ranked:
+        return Decision(
+            outcome="neither", winner=None, reason=f"No tool has a panel majority for ship.{splits}"
+        )
     best = ranked[0]
     bs = best.summary
-    if bs.ship_pct is None or bs.verdict != "ship":
-        return Decision(outcome="neither", winner=None, reason="No tool has a panel majority for ship.")
     if len(ranked) > 1 and key(ranked[1]) == key(best):
         tied = [p.tool.name for p in ranked if key(p) == key(best)]
         return Decision(
             outcome="split",
             winner=None,
-            reason=f"{' and '.join(tied)} tie at {bs.ship_pct}% ship and mean score {bs.mean_score}.",
+            reason=f"{' and '.join(tied)} tie at {bs.ship_pct}% ship and mean score {bs.mean_score}.{splits}",
         )
     runner = ranked[1].summary if len(ranked) > 1 else None
     if runner is not None and runner.ship_pct == bs.ship_pct:
         why = f"same ship share ({bs.ship_pct}%), higher mean score ({bs.mean_score} vs {runner.mean_score})"
     else:
         why = f"highest ship share ({bs.ship_pct}%)"
-    return Decision(outcome="ship-with", winner=best.tool.name, reason=f"{best.tool.name}: {why}.")
+    return Decision(outcome="ship-with", winner=best.tool.name, reason=f"{best.tool.name}: {why}.{splits}")
 
 
 class Comparison(Lifecycle):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from panel.records.base import (
     DEFAULT_SHIP_THRESHOLD,
@@ -44,6 +44,9 @@ class Persona(BaseModel):
     ship_threshold: Annotated[int, Field(ge=0, le=101)] = DEFAULT_SHIP_THRESHOLD
     tone: Annotated[str, Field(min_length=1, max_length=600)]
     profile: str | None = Field(default=None, description="Model profile for this persona only.")
+    jury: str | None = Field(
+        default=None, description="A jury from models.yaml (several profiles) for this persona only."
+    )
     example: PersonaExample | None = None
     # Set by the loader, not by the file.
     path: Path | None = Field(default=None, exclude=True)
@@ -55,6 +58,12 @@ class Persona(BaseModel):
         if sorted(anchors) != list(ANCHOR_POINTS):
             raise ValueError(f"needs exactly the anchors {', '.join(map(str, ANCHOR_POINTS))}")
         return dict(sorted(anchors.items()))
+
+    @model_validator(mode="after")
+    def _profile_or_jury(self) -> Persona:
+        if self.profile and self.jury:
+            raise ValueError("name a profile or a jury, not both")
+        return self
 
     def verdict_for(self, score: int) -> Verdict:
         return verdict_for(score, self.ship_threshold)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, Strict, StringConstraints, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, computed_field, model_validator
 
 from panel.records.base import (
     DECODE_MAX_CHARS,
     DECODE_MIN_CHARS,
     DEFAULT_SHIP_THRESHOLD,
+    MAX_NAME,
     REVIEW_MAX_CHARS,
     REVIEW_MAX_WORDS,
     REVIEW_MIN_CHARS,
     REVIEW_MIN_WORDS,
+    JuryVerdict,
     PersonaId,
     Record,
     Score,
@@ -23,6 +25,7 @@ from panel.records.base import (
     verdict_for,
 )
 from panel.records.claims import Claim, QualityFlag
+from panel.records.jury import JuryDefinition, Tally
 
 
 class Review(Record):
@@ -102,6 +105,15 @@ class Provenance(Record):
     claims_key: str | None = Field(
         default=None, description="Cache key of the model's claims pass over this review, if it ran."
     )
+    family: Annotated[str, Field(max_length=MAX_NAME)] | None = Field(
+        default=None, description="The profile's model family (models.yaml `family:`), for recusal."
+    )
+    vendor: Annotated[str, Field(max_length=MAX_NAME)] | None = Field(
+        default=None, description="The profile's vendor (models.yaml `vendor:`), for recusal."
+    )
+    jury: JuryDefinition | None = Field(
+        default=None, description="The jury that wrote this review (members, quorum, rules), if one did."
+    )
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -109,13 +121,88 @@ class Draft(Record):
     """The model's own output for one review, kept beside whatever reviewers make of it."""
 
     score: Score
-    verdict: Verdict
+    verdict: JuryVerdict
     review: str
 
 
-class ReviewEntry(Review):
-    """A review as stored in a panel: the current fields, the model's draft, where it came from."""
+FailureKind = Literal[
+    "error", "whitespace-padding", "truncated", "free-text", "not-json", "invalid", "unavailable"
+]
 
+
+class Vote(Record):
+    """One jury member's vote on a persona's review: valid (its own score, verdict and paragraph,
+    with the paragraph's claims for the desk), failed (and why), or recused."""
+
+    profile: str
+    family: str | None = None
+    vendor: str | None = None
+    status: Literal["valid", "failed", "recused"]
+    score: Score | None = None
+    verdict: Verdict | None = None
+    review: str = ""
+    reason: str = Field(default="", description="Why the member failed or was recused.")
+    diagnosis: FailureKind | None = None
+    provenance: Provenance | None = Field(
+        default=None, description="The member's own: its cache key, sampling, tokens. None when recused."
+    )
+    claims: list[Claim] = Field(default_factory=list)
+    quality: list[QualityFlag] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fields_match_status(self) -> Vote:
+        valid = self.status == "valid"
+        if valid and (self.score is None or self.verdict is None or not self.review or not self.provenance):
+            raise ValueError("a valid vote has a score, a verdict, a review and a provenance")
+        if not valid and (self.score is not None or self.verdict is not None or not self.reason):
+            raise ValueError(f"a {self.status} vote has a reason and no score or verdict")
+        return self
+
+
+class JurySummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tally: Tally
+    spread: int | None = Field(description="Highest minus lowest valid score.")
+    judges: int = Field(description="Members that were not recused.")
+
+
+class Jury(Record):
+    """Every member's vote on one persona's review, in the jury's member order."""
+
+    votes: Annotated[list[Vote], Field(min_length=1)]
+
+    def vote_of(self, profile: str) -> Vote | None:
+        return next((v for v in self.votes if v.profile == profile), None)
+
+    @property
+    def valid(self) -> list[Vote]:
+        return [v for v in self.votes if v.status == "valid"]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> JurySummary:
+        scores = [v.score for v in self.valid if v.score is not None]
+        tally = Tally(
+            ship=sum(v.verdict == "ship" for v in self.valid),
+            skip=sum(v.verdict == "skip" for v in self.valid),
+            failed=sum(v.status == "failed" for v in self.votes),
+            recused=sum(v.status == "recused" for v in self.votes),
+        )
+        return JurySummary(
+            tally=tally,
+            spread=max(scores) - min(scores) if scores else None,
+            judges=len(self.votes) - tally.recused,
+        )
+
+
+class ReviewEntry(Review):
+    """A review as stored in a panel: the current fields, the model's draft, where it came from.
+
+    A review a jury wrote keeps every member's vote in `jury`; its verdict is `split` when the
+    jury had no majority, until an editor sets one."""
+
+    verdict: JuryVerdict  # type: ignore[assignment]
     provenance: Provenance
     original: Draft | None = Field(
         default=None, description="What the model wrote; differs from the current fields once edited."
@@ -126,6 +213,14 @@ class ReviewEntry(Review):
     )
     quality: list[QualityFlag] = Field(
         default_factory=list, description="Draft-quality flags; recomputed on every check."
+    )
+    jury: Jury | None = Field(
+        default=None, description="Every jury member's vote, when a jury wrote this review."
+    )
+    conflict: str | None = Field(
+        default=None,
+        description="The single judge that wrote it is a model of the tool's own vendor, and how that "
+        "shows; recomputed on every check.",
     )
 
     @model_validator(mode="after")
@@ -149,7 +244,9 @@ class ReviewEntry(Review):
         """Problems a reader must see; recomputed from the fields, never read from the file."""
         flags = []
         expected = verdict_for(self.score, self.provenance.ship_threshold)
-        if self.verdict != expected:
+        if self.verdict == "split":
+            flags.append(f"split: the jury has no majority ({self.tally}); an editor sets the verdict")
+        elif self.verdict != expected:
             flags.append(
                 f"verdict-disagrees: score {self.score} with threshold "
                 f"{self.provenance.ship_threshold} means {expected}"
@@ -160,16 +257,20 @@ class ReviewEntry(Review):
         elif words > REVIEW_MAX_WORDS:
             flags.append(f"long: {words} words (aim for {REVIEW_MIN_WORDS}-{REVIEW_MAX_WORDS})")
         flags += [f"{q.kind}: {q.detail}" for q in self.quality]
+        if self.conflict:
+            flags.append(f"conflict: {self.conflict}")
         return flags
+
+    @property
+    def tally(self) -> str:
+        """How the jury voted, '1 ship / 1 skip / 1 failed' ('' for one profile's review)."""
+        if self.jury is None:
+            return "no jury" if self.verdict == "split" else ""
+        return self.jury.summary.tally.line()
 
     @property
     def contradicts(self) -> bool:
         return any(f.startswith("verdict-disagrees") for f in self.flags)
-
-
-FailureKind = Literal[
-    "error", "whitespace-padding", "truncated", "free-text", "not-json", "invalid", "unavailable"
-]
 
 
 class ReviewFailure(Record):

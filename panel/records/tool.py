@@ -78,6 +78,9 @@ class Tool(Record):
     description: Annotated[str, text_limits(MAX_DESCRIPTION, required=True)]
     tagline: Annotated[str, text_limits(MAX_TAGLINE)] = Field(default="", description='The "best for" line.')
     category: Annotated[str, text_limits(MAX_CATEGORY)] = ""
+    vendor: Annotated[str, text_limits(MAX_NAME)] = Field(
+        default="", description="Who makes it, e.g. Mistral AI: judges of the same vendor are recused."
+    )
     pricing: Pricing = Field(default_factory=Pricing)
     url: Url = ""
     sources: Annotated[list[Source], Field(max_length=MAX_SOURCES)] = Field(

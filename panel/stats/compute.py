@@ -40,6 +40,7 @@ from panel.stats.figures import (
     rubber_stamp,
     share,
 )
+from panel.stats.judges import judge_figures
 from panel.stats.reviewers import reviewer_agreement
 
 __all__ = ["Stats", "collect", "fleiss_kappa"]
@@ -190,6 +191,9 @@ def _figures(reader: StatsReader, stats: Stats) -> None:
 
     c = reader.community()
     stats.community = Community(c.comparisons, c.tools, c.compared, c.disagree)
+    judge_figures(reader.judges(), stats)
+    rank = {p: i for i, p in enumerate(order)}
+    stats.persona_judges.sort(key=lambda j: rank.get(j.key, len(rank)))
     stats.warnings = _warnings(stats)
     stats.text_warnings = _text_warnings(stats)
 

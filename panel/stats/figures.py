@@ -140,6 +140,50 @@ class Changes:
     skip_to_ship_share: float | None
 
 
+@dataclass
+class JudgeStats:
+    """One judge (a profile, or a jury as a whole) or one persona, against the editors' published
+    decisions: how often its original verdict stands, how far its scores are from theirs."""
+
+    key: str  # the profile, "jury:NAME", or the persona
+    reviews: int
+    kappa: float | None  # Cohen's kappa, original verdict vs published verdict
+    alpha: float | None  # Krippendorff's alpha of every judge and the editor (per persona only)
+    mae: float | None  # mean |original score - published score|
+    bias: float | None  # mean (original - published): above 0 lenient, below 0 harsh
+    majority: float | None  # share of its jury votes that went with the jury's majority
+    majority_votes: int  # the votes that share is over
+
+
+@dataclass
+class ErrorCorrelation:
+    """How alike two jury members' errors against the editors are (Pearson's r)."""
+
+    a: str
+    b: str
+    reviews: int
+    r: float | None
+
+
+@dataclass
+class JuryStats:
+    """Whether a jury is worth its cost: its members' errors, and how many independent judges
+    they amount to."""
+
+    jury: str
+    members: list[str]
+    pairs: list[ErrorCorrelation]
+    mean_r: float | None
+    effective: float | None  # n / (1 + (n - 1) * mean_r), for n members
+
+
+EFFECTIVE_JUDGES = (
+    "Effective judges = n / (1 + (n − 1)ρ), with n members and ρ the mean correlation of their errors "
+    "against the editors' scores: 3 judges whose errors correlate at 0.5 count as 1.5 independent ones; "
+    "at 0 they count as 3 (a negative ρ counts as 0)."
+)
+
+
 @dataclass(frozen=True)
 class ReviewerAgreement:
     """People against people: Krippendorff's alpha on the verdicts two or more reviewers gave on
@@ -211,6 +255,10 @@ class Stats:
     similarity_tools: int = 0
     community: Community = field(default_factory=Community)
     reviewers: ReviewerAgreement | None = None  # None: no desk kept reviewers' verdicts here
+    judges: list[JudgeStats] = field(default_factory=list)  # per profile (and jury), published only
+    persona_judges: list[JudgeStats] = field(default_factory=list)  # per persona, published only
+    juries: list[JuryStats] = field(default_factory=list)
+    alpha: float | None = None  # Krippendorff's alpha: every judge and the editor, every persona
     warnings: list[Alert] = field(default_factory=list)  # what the verdicts show
     text_warnings: list[Alert] = field(default_factory=list)  # what the paragraphs show
     skipped: list[Skipped] = field(default_factory=list)

@@ -11,6 +11,7 @@ from html import escape
 from panel.stats.figures import (
     ALIKE,
     BUCKET_LABELS,
+    EFFECTIVE_JUDGES,
     MIN_TOOLS,
     REDUNDANT,
     RUBBER_STAMP,
@@ -23,12 +24,18 @@ from panel.stats.rows import (
     BUCKET_FIGURES,
     CHANGES_FIGURES,
     GROUNDING_FIGURES,
+    JUDGE_FIGURES,
+    JURY_HEADERS,
     PERSONA_FIGURES,
+    PERSONA_JUDGE_FIGURES,
     SIMILARITY_FIGURE,
     changes_columns,
     community_line,
+    judge_columns,
+    jury_rows,
     overview_rows,
     persona_columns,
+    persona_judge_columns,
     rows_of,
     similarity_rows,
 )
@@ -189,6 +196,30 @@ def _persona_tables(stats: Stats, names: dict[str, str] | None) -> tuple[str, st
     return scores, texts
 
 
+def _judges(stats: Stats, names: dict[str, str] | None) -> list[str]:
+    """Each judge, and each persona's drafts, against the editors; each jury's independence."""
+    out = [
+        "<h2>Judges against the editors</h2>",
+        "<p>Over published records: each judge's original verdict and score against the published "
+        "ones, which editors decided. κ is Cohen's kappa (1 agrees beyond chance, 0 no better than "
+        "chance); Mean Δ above 0 is lenient, below 0 harsh; With majority is how often a jury member "
+        "voted with its jury's majority. α is Krippendorff's alpha of every judge and the editor.</p>",
+    ]
+    if not stats.judges:
+        return [*out, "<p>No published records yet.</p>"]
+    out += [
+        _table(["Judge", *JUDGE_FIGURES], rows_of(judge_columns(stats))),
+        _table(["Persona", *PERSONA_JUDGE_FIGURES], rows_of(persona_judge_columns(stats, names))),
+    ]
+    if stats.juries:
+        out += [
+            "<h2>Juries</h2>",
+            f"<p>{_e(EFFECTIVE_JUDGES)}</p>",
+            _table(list(JURY_HEADERS), jury_rows(stats)),
+        ]
+    return out
+
+
 def render(stats: Stats, names: dict[str, str] | None = None) -> str:
     """The whole report as one string."""
     agreement = [
@@ -245,6 +276,7 @@ def render(stats: Stats, names: dict[str, str] | None = None) -> str:
             f"<p>Community vote against the panel's verdict, per tool: {_e(community_line(stats))}.</p>",
             "<h2>Changes to the model's drafts</h2>",
             _table(["Persona", *CHANGES_FIGURES], rows_of(changes_columns(stats, names))),
+            *_judges(stats, names),
         ]
     else:
         out.append("<p>No panel records found.</p>")

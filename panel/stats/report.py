@@ -14,17 +14,23 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from panel.stats.figures import Stats, alike, display_name, pct, redundant
+from panel.stats.figures import EFFECTIVE_JUDGES, Stats, alike, display_name, pct, redundant
 from panel.stats.html import render
 from panel.stats.rows import (
     BUCKET_FIGURES,
     CHANGES_FIGURES,
     GROUNDING_FIGURES,
+    JUDGE_FIGURES,
+    JURY_HEADERS,
     PERSONA_FIGURES,
+    PERSONA_JUDGE_FIGURES,
     SIMILARITY_FIGURE,
     changes_columns,
+    judge_columns,
+    jury_rows,
     overview_rows,
     persona_columns,
+    persona_judge_columns,
 )
 
 Cells = list[Text]
@@ -111,6 +117,34 @@ def _agreement_table(stats: Stats, names: dict[str, str] | None) -> FittedTable:
     return FittedTable("Verdict agreement: share (tools both reviewed)", labels, columns)
 
 
+def _judge_parts(stats: Stats, names: dict[str, str] | None) -> list[RenderableType]:
+    """Each judge against the editors (published records only), and each jury's independence."""
+    if not stats.judges:
+        return [Text("Judges against the editors: no published records yet.", style="dim")]
+    parts: list[RenderableType] = [
+        FittedTable(
+            "Judges against the editors (published records)",
+            [Text(x) for x in JUDGE_FIGURES],
+            _plain(judge_columns(stats)),
+        ),
+        FittedTable(
+            "Personas' drafts against the editors (published records)",
+            [Text(x) for x in PERSONA_JUDGE_FIGURES],
+            _plain(persona_judge_columns(stats, names)),
+        ),
+    ]
+    if stats.juries:
+        table = Table(
+            title=Text("Juries: how independent are the members?", style="bold"), title_justify="left"
+        )
+        for header in JURY_HEADERS:
+            table.add_column(header, overflow="fold")
+        for row in jury_rows(stats):
+            table.add_row(*(Text(cell) for cell in row))
+        parts += [table, Text(EFFECTIVE_JUDGES, style="dim")]
+    return parts
+
+
 def stats_table(stats: Stats, names: dict[str, str] | None = None) -> RenderableType:
     """What the terminal shows: the figures, the tables, then warnings and skipped files."""
     overview = Table(title=Text(f"Panel stats · {stats.root}", style="bold"), title_justify="left")
@@ -129,6 +163,7 @@ def stats_table(stats: Stats, names: dict[str, str] | None = None) -> Renderable
                 [Text(x) for x in CHANGES_FIGURES],
                 _plain(changes_columns(stats, names)),
             ),
+            *_judge_parts(stats, names),
         ]
     else:
         parts.append(Text("No panel records found.", style="yellow"))

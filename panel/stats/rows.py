@@ -13,6 +13,7 @@ from panel.stats.figures import (
     BUCKET_LABELS,
     Changes,
     Grounding,
+    JudgeStats,
     Stats,
     display_name,
     pct,
@@ -26,6 +27,10 @@ CHANGES_FIGURES = (
     *("Reviews", "Edited", "Score changed", "Mean |Δ|", "|Δ| when changed", "Max |Δ|"),
     *("ship→skip", "skip→ship"),
 )
+# Each judge against the editors' published decisions (panel/stats/judges.py).
+JUDGE_FIGURES = ("Published reviews", "κ vs editors", "Mean |Δ score|", "Mean Δ (bias)", "With majority")
+PERSONA_JUDGE_FIGURES = (*JUDGE_FIGURES, "α, judges + editor")
+JURY_HEADERS = ("Jury", "Members", "Error correlation per pair", "Mean ρ", "Effective judges")
 
 Column = tuple[str, list[str]]  # (heading, one value per figure label)
 
@@ -50,6 +55,7 @@ def overview_rows(stats: Stats) -> list[tuple[str, str]]:
         ("Mean pairwise agreement", pct(stats.mean_agreement)),
         ("Fleiss' kappa", num(stats.fleiss_kappa, ".2f")),
         ("Reviewer agreement", reviewers_line(stats)),
+        ("Krippendorff's α, judges + editors", num(stats.alpha, ".2f")),
         ("Paragraph similarity", similarity),
         ("Claims", grounding_line(stats.grounding)),
         ("Community vs panel", community_line(stats)),
@@ -151,3 +157,42 @@ def similarity_rows(stats: Stats, names: dict[str, str] | None) -> list[list[str
 def rows_of(columns: list[Column]) -> list[list[str]]:
     """Columns turned back into one row per heading (the HTML layout)."""
     return [[heading, *values] for heading, values in columns]
+
+
+def _signed(value: float | None) -> str:
+    """'+3.5' (lenient) or '−2.0' (harsh)."""
+    return "—" if value is None else f"{value:+.1f}".replace("-", "−")
+
+
+def _judge_values(j: JudgeStats) -> list[str]:
+    majority = f"{pct(j.majority)} ({j.majority_votes})" if j.majority_votes else "—"
+    return [str(j.reviews), num(j.kappa, ".2f"), num(j.mae), _signed(j.bias), majority]
+
+
+def judge_columns(stats: Stats) -> list[Column]:
+    """JUDGE_FIGURES per judge: each profile, and each jury as a whole ("jury:NAME")."""
+    return [(j.key, _judge_values(j)) for j in stats.judges]
+
+
+def persona_judge_columns(stats: Stats, names: dict[str, str] | None) -> list[Column]:
+    """PERSONA_JUDGE_FIGURES per persona: its drafts (whoever wrote them) against the editors."""
+    return [
+        (display_name(j.key, names), [*_judge_values(j), num(j.alpha, ".2f")]) for j in stats.persona_judges
+    ]
+
+
+def jury_rows(stats: Stats) -> list[list[str]]:
+    """JURY_HEADERS per jury."""
+    out = []
+    for j in stats.juries:
+        pairs = "; ".join(f"{x.a}–{x.b} {num(x.r, '.2f')} ({x.reviews})" for x in j.pairs) or "—"
+        out.append(
+            [
+                j.jury,
+                f"{len(j.members)}: {', '.join(j.members)}",
+                pairs,
+                num(j.mean_r, ".2f"),
+                num(j.effective),
+            ]
+        )
+    return out

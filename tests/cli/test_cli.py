@@ -64,7 +64,10 @@ def check_comparison(record: dict, schema: dict, personas: int) -> None:
         ships = sum(r["verdict"] == "ship" for r in reviews)
         assert (s["ship"], s["skip"]) == (ships, personas - ships)
         assert s["ship_pct"] == int(100 * ships / personas + 0.5)
-        assert s["verdict"] == ("ship" if s["ship_pct"] >= 50 else "skip")
+        # Ship on a strict majority; an even split is a split panel, never ship.
+        assert s["verdict"] == (
+            "ship" if 2 * ships > personas else "split" if 2 * ships == personas else "skip"
+        )
         assert s["mean_score"] == round(sum(r["score"] for r in reviews) / personas, 1)
 
 

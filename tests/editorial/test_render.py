@@ -66,7 +66,7 @@ def test_page_shows_everything_the_review_pages_show():
             "75% panel ship",
             "50% panel ship",
             "Ship · 3 ship / 1 skip",
-            "Ship · 2 ship / 2 skip",
+            "Split · 2 ship / 2 skip",  # an even split is not a ship majority
             "14 ship / 3 skip",
             "No community votes yet",
             "Ship with Cronwright.",
@@ -399,3 +399,53 @@ def test_the_editors_view_marks_each_claim_by_status_and_the_public_page_does_no
     text = render_page(record, "md", NAMES, editor=True)
     assert "**GPL-3.0** *\\[contradicted\\]*" in text
     assert_only_allowed_markup(markdown_to_html(text), MD_TAGS, set())
+
+
+# ---------------------------------------------------------------------------------------------
+# Juries
+
+
+def jury_comparison():
+    """Cronwright's skeptic judged by a jury that split (one member failed); Ticklane's builder by
+    one whose Mistral member was recused."""
+    from factory import jury_review
+
+    a = comparison().panels[0]
+    split = jury_review("skeptic", [("qwen", 80), ("llama", "failed"), ("gemma", 30)])
+    a = a.model_copy(update={"reviews": [split if r.persona == "skeptic" else r for r in a.reviews]})
+    b = comparison().panels[1]
+    trio = jury_review("builder", [("qwen", 71), ("llama", 66), ("mistral", "recused")])
+    b = b.model_copy(update={"reviews": [trio if r.persona == "builder" else r for r in b.reviews]})
+    return comparison(a, b)
+
+
+def test_jury_page_snapshot(snapshot):
+    assert render_page(jury_comparison(), "md", NAMES) == snapshot
+
+
+def test_pages_show_judges_splits_and_recusals():
+    record = jury_comparison()
+    for fmt in ("html", "md"):
+        page = render_page(record, fmt, NAMES)
+        text = visible_text(page) if fmt == "html" else visible_text(markdown_to_html(page))
+        for expected in [
+            "3 judges",
+            "2 judges",
+            "55/100 · split",
+            "Split: 1 ship / 1 skip / 1 failed",
+            "Recused: mistral, same vendor as the tool (the tool's name says Mistral)",
+            "Ship · 3 ship / 0 skip · 1 split",
+        ]:
+            assert expected in text, (fmt, expected)
+    # The tool card says who was recused from this tool.
+    html = render_page(record, "html", NAMES)
+    card = html.split('<article class="card">')[2].split("</article>")[0]
+    assert "Recused: mistral, same vendor as the tool" in card
+    assert html.count('class="verdict"') == 8
+
+
+def test_a_single_panel_that_splits_says_so_in_the_decision():
+    panel = comparison().panels[1]  # Ticklane: 2 ship / 2 skip
+    page = render_page(panel, "html", NAMES)
+    assert "<strong>Split.</strong>" in page and "Ticklane&#39;s panel is split (2 ship / 2 skip)" in page
+    assert "Ship with" not in page

@@ -295,7 +295,7 @@ def test_votes_survive_regeneration_and_show_in_the_json(work: Path) -> None:
     (work / "votes.csv").write_text(COUNTS_CSV)
     assert run_panel("votes", "import", "votes.csv", cwd=work).returncode == 0
     out = Outputs(work / "outputs")
-    regenerated = [panel("Quillstack", (20, 20, 20, 20)), panel("Ledgerlight", (40, 30, 70, 65))]
+    regenerated = [panel("Quillstack", (20, 20, 20, 20)), panel("Ledgerlight", (40, 62, 70, 65))]
     outcomes = [PanelOutcome(p.tool, out.panel_path(p.tool.name), p, "written") for p in regenerated]
     result = save_comparison(outcomes, out)
     assert result.status == "written"

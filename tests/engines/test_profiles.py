@@ -86,3 +86,10 @@ def test_fingerprint_changes_with_sampling_not_with_where_it_runs(tmp_path: Path
     m = load_models(path)[1].models
     assert m["a"].fingerprint() == m["b"].fingerprint()
     assert m["a"].fingerprint() != m["c"].fingerprint()
+
+
+def test_the_installed_models_file_has_an_example_jury_of_three_families():
+    _, models = load_models(resources.installed("models.yaml"))
+    jury = models.juries["open-trio"]
+    assert (jury.members, jury.quorum) == (["qwen2.5-7b", "llama-3.1-8b", "mistral-small-3.1-24b"], 2)
+    assert [models.models[m].family for m in jury.members] == ["qwen", "llama", "mistral"]

@@ -343,8 +343,11 @@ def test_changing_a_source_reruns_only_that_tool(scripted):
 def test_a_tool_without_sources_keeps_the_cache_key_it_had():
     from panel.generation.planning import digest, tool_digest
 
-    legacy = {k: v for k, v in A.model_dump(mode="json").items() if k != "sources"}
+    # As the tool was dumped before `sources` and `vendor` existed.
+    legacy = {k: v for k, v in A.model_dump(mode="json").items() if k not in ("sources", "vendor")}
     assert tool_digest(A) == digest(legacy)
+    # The vendor decides recusal, never what the model reads: it leaves the cache key alone.
+    assert tool_digest(A.model_copy(update={"vendor": "Acme"})) == tool_digest(A)
 
 
 def test_the_claims_pass_is_a_second_stage_with_its_own_cache(scripted):

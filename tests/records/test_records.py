@@ -49,9 +49,9 @@ def test_summary_counts_and_percentages():
     assert s.complete
 
 
-def test_ship_pct_rounds_half_up_and_two_of_four_ships():
+def test_ship_pct_rounds_half_up_and_two_of_four_is_split():
     assert panel("A", 90, 90, 10, 10).summary.ship_pct == 50
-    assert panel("A", 90, 90, 10, 10).summary.verdict == "ship"  # ship when ship % >= 50
+    assert panel("A", 90, 90, 10, 10).summary.verdict == "split"  # ship on a strict majority only
     assert panel("A", 90, 90, 10).summary.ship_pct == 67
     assert panel("A", 90, 10, 10).summary.verdict == "skip"
 

@@ -148,10 +148,11 @@ def test_which_copy_counts(tmp_path: Path) -> None:
 
 
 def test_panel_level(stats: Stats) -> None:
-    # Ship panels: even i < 14 (builder + futurist = 2 of 4 = 50%): 0,2,...,12 = 7; i >= 14: 10.
-    assert stats.ship_panels == 17
+    # Ship panels: i >= 14 (at least 3 of 4 ship): 10. Even i < 14 (builder + futurist: 2 of 4,
+    # 0, 2, ..., 12) are split, not ship: a panel ships on a strict majority.
+    assert stats.ship_panels == 10
     assert stats.panels_with_verdict == N
-    assert stats.ship_panel_share == pytest.approx(17 / 24)
+    assert stats.ship_panel_share == pytest.approx(10 / 24)
     assert stats.failed_reviews == 2
 
 
@@ -268,8 +269,9 @@ def test_table_renders(stats: Stats) -> None:
     text = console.export_text()
     for expected in ("Personas", "Verdict agreement", "Changes to the model's drafts", "Skeptic", "Founder"):
         assert expected in text
-    # Names are text, never markup: persona, changes and agreement rows, the matrix header, the warning.
-    assert text.count("[red]Bob[/red]") == 5
+    # Names are text, never markup: persona, changes and agreement rows, the matrix header, the
+    # warning, and the personas' drafts against the editors (two tools are published).
+    assert text.count("[red]Bob[/red]") == 6
     assert "96% (24)" in text  # skeptic vs founder
     assert "ships 24 of 24 tools" in text
     assert "skipped panels/broken.json" in text
