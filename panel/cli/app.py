@@ -20,6 +20,7 @@ from panel.cli.desk import desk
 from panel.cli.editorial import editorial
 from panel.cli.generate import generate
 from panel.cli.info import info, personas_app
+from panel.cli.intake import intake_app
 from panel.cli.votes import votes_app
 from panel.core import files
 from panel.errors import PanelError
@@ -43,8 +44,8 @@ app = typer.Typer(
 )
 
 # review, compare, batch (generate.py); schema, models, personas (info.py); edit, validate,
-# diff, publish, render, stats (editorial.py); claims; the review desk; community votes.
-for group in (generate, info, editorial, claims_app):
+# diff, publish, render, stats (editorial.py); claims; intake and recheck; the review desk; votes.
+for group in (generate, info, editorial, claims_app, intake_app):
     app.registered_commands.extend(group.registered_commands)
 app.command()(desk)
 app.add_typer(personas_app, name="personas")

@@ -145,7 +145,7 @@ class EditorView:
 def _claim_view(claim: Claim, i: int, persona: str, k: int) -> ClaimView:
     evidence = ""
     if claim.evidence is not None:
-        evidence = f"{claim.evidence.source} ({claim.evidence.id}): {claim.evidence.sentence}"
+        evidence = f"{claim.evidence.origin()} ({claim.evidence.id}): {claim.evidence.sentence}"
     checked = ""
     if claim.checked is not None:
         c = claim.checked

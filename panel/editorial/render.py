@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,7 +18,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from panel.core.text import without_control
-from panel.records import Claim, Comparison, ReviewEntry, ReviewFailure, ToolPanel, decide
+from panel.records import Claim, Comparison, ReviewEntry, ReviewFailure, Tool, ToolPanel, decide
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The page's stylesheet: inlined into the published page, served as a file by the desk.
@@ -108,6 +109,7 @@ class ToolView:
     verdict: str
     panel_line: str
     community: str
+    sources_checked: str = ""  # "Sources checked on 2026-10-03": the oldest check of a fetched source
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def claim_segments(text: str, claims: list[Claim]) -> tuple[Segment, ...]:
         status = "checked" if claim.checked is not None else claim.status
         note = f"{claim.kind}, {claim.status}"
         if claim.evidence is not None:
-            note += f": the material says {claim.evidence.sentence!r} ({claim.evidence.source})"
+            note += f": the material says {claim.evidence.sentence!r} ({claim.evidence.origin()})"
         if claim.checked is not None:
             note += f"; checked by {claim.checked.by}"
         pieces.append(Segment(clean(text[start:end]), status, clean(note)))
@@ -190,6 +192,16 @@ def _or_dash(text: str) -> str:
     return clean(text) or "—"
 
 
+def sources_checked(tool: Tool) -> str:
+    """'Sources checked on DATE' from the real fetch (or recheck) times of the tool's fetched
+    sources: the oldest, so every source was read on that day or later. Never the render time."""
+    times = [s.checked for s in tool.sources if s.checked is not None]
+    if not times:
+        return ""
+    oldest = min(t if t.tzinfo else t.replace(tzinfo=UTC) for t in times)
+    return f"Sources checked on {oldest.astimezone(UTC):%Y-%m-%d}"
+
+
 def _tool_view(panel: ToolPanel, votes: tuple[int, int] | None) -> ToolView:
     tool, s = panel.tool, panel.summary
     verdict = s.verdict.capitalize() if s.verdict else "—"
@@ -207,6 +219,7 @@ def _tool_view(panel: ToolPanel, votes: tuple[int, int] | None) -> ToolView:
         verdict=verdict,
         panel_line=panel_line,
         community=community,
+        sources_checked=sources_checked(tool),
     )
 
 

@@ -10,14 +10,19 @@ cached per tool content: a record's reviews, saves and re-checks reuse one mater
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 
 import pysbd
 
 from panel.grounding.facts import Facts, extract_facts
 from panel.grounding.spans import Sentence
-from panel.records import Tool
+from panel.records import Evidence, Tool
+
+# Where a fetched source was read, by its material label: (address, time read).
+Origins = tuple[tuple[str, str, datetime | None], ...]
 
 # Fields kept whole: splitting a name, category, pricing entry or URL on dots would break them.
 _WHOLE = frozenset({"name", "category", "pricing.entry", "url"})
@@ -35,12 +40,23 @@ class Material:
     sentences: tuple[Sentence, ...]
     facts: Facts = field(compare=False, repr=False)
     _by_id: dict[str, Sentence] = field(default_factory=dict, compare=False, repr=False)
+    origins: Mapping[str, tuple[str, datetime | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self._by_id.update((s.id, s) for s in self.sentences)
 
     def get(self, sentence_id: str) -> Sentence | None:
         return self._by_id.get(sentence_id)
+
+    def evidence(self, sentence: Sentence) -> Evidence:
+        """A sentence as a claim's evidence: with the page it was read from and when, for
+        sources `panel intake` fetched."""
+        url, fetched_at = self.origins.get(sentence.source, ("", None))
+        return Evidence(
+            id=sentence.id, sentence=sentence.text, source=sentence.source, url=url, fetched_at=fetched_at
+        )
 
     def numbered(self) -> str:
         """One 's3 [pricing.detail] text' line per sentence, for the model pass's prompt."""
@@ -103,8 +119,14 @@ def _parts(tool: Tool) -> tuple[tuple[str, str], ...]:
     return tuple((src, text) for src, text in parts if text.strip())
 
 
+def _origins(tool: Tool) -> Origins:
+    return tuple(
+        (f"source: {s.title}", s.final_url or s.url, s.fetched_at) for s in tool.sources if s.fetched_at
+    )
+
+
 @lru_cache(maxsize=MATERIAL_CACHE)
-def _build(parts: tuple[tuple[str, str], ...]) -> Material:
+def _build(parts: tuple[tuple[str, str], ...], origins: Origins = ()) -> Material:
     sentences: list[Sentence] = []
     for source, text in parts:
         if source in _WHOLE:
@@ -114,9 +136,14 @@ def _build(parts: tuple[tuple[str, str], ...]) -> Material:
         for piece in pieces:
             sentences.append(Sentence(f"s{len(sentences) + 1}", piece, source))
     name = parts[0][1] if parts and parts[0][0] == "name" else ""
-    return Material(name=name, sentences=tuple(sentences), facts=extract_facts(name, tuple(sentences)))
+    return Material(
+        name=name,
+        sentences=tuple(sentences),
+        facts=extract_facts(name, tuple(sentences)),
+        origins={label: (url, at) for label, url, at in reversed(origins)},  # the first title wins
+    )
 
 
 def material_for(tool: Tool) -> Material:
     """The tool's material; the same object for the same tool content (cached)."""
-    return _build(_parts(tool))
+    return _build(_parts(tool), _origins(tool))
