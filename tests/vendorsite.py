@@ -12,10 +12,11 @@ the wire. Nothing here names an address off this machine.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
+import struct
 import threading
 import time
+import zlib
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,12 +41,22 @@ REGISTRY_ENV = {
     "PANEL_GITHUB_URL": "/registry/github",
     "PANEL_HF_URL": "/registry/hub",
 }
-BOMB_BYTES = 60_000_000  # what the gzip bomb inflates to: twelve times the 5 MB cap
+BOMB_BYTES = 1_000_000_000  # what the gzip bomb inflates to: two hundred times the 5 MB cap
 HUGE_BYTES = 6_000_000
 
 
 def _bomb() -> bytes:
-    return gzip.compress(b"<html><body>" + b"\0" * BOMB_BYTES, compresslevel=9)
+    """About 1 MB of gzip that inflates to 1 GB: one compressed megabyte of zeros, ended with a
+    full flush so it stands alone, repeated, with the gzip header and trailer around it."""
+    block = b"\0" * 1_000_000
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    piece = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+    repeats = BOMB_BYTES // len(block)
+    crc = 0
+    for _ in range(repeats):
+        crc = zlib.crc32(block, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+    return header + piece * repeats + packer.flush() + struct.pack("<II", crc, BOMB_BYTES & 0xFFFFFFFF)
 
 
 class VendorSite:
@@ -115,6 +126,20 @@ class VendorSite:
         with self._lock:
             return sum(self.bodies.values())
 
+    def generated(self, path: str) -> tuple[bytes, str] | None:
+        """Made-up tools by number, for long feeds: /gen/feed.atom?count=N lists /gen/1/ to
+        /gen/N/, each a small vendor site with a pricing and a license page."""
+        if not path.startswith("/gen/"):
+            return None
+        if path.startswith("/gen/feed.atom"):
+            count = int(path.partition("count=")[2] or 100)
+            return generated_feed(self.url, count), "application/atom+xml"
+        parts = path.strip("/").split("/")
+        if len(parts) < 2 or not parts[1].isdigit():
+            return None
+        page = generated_page(int(parts[1]), parts[2] if len(parts) > 2 else "")
+        return (page.encode(), "text/html; charset=utf-8") if page else None
+
     def file(self, path: str) -> tuple[bytes, str] | None:
         """The body and content type a path serves from the folders, or None."""
         if path in self.overrides:
@@ -140,35 +165,35 @@ class _Handler(BaseHTTPRequestHandler):
     owner: VendorSite
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.owner.count(self.path, status == 200 and bool(body))  # before the client can see it
         self.send_response(status)
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.owner.count(self.path, status == 200 and bool(body))
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.owner.user_agents.add(self.headers.get("User-Agent", ""))
         special = getattr(self, "_special", None)
         if special is not None and special():
             return
-        found = self.owner.file(self.path.split("?", 1)[0])
+        found = self.owner.generated(self.path) or self.owner.file(self.path.split("?", 1)[0])
         if found is None:
             self._send(404, b"not found", {"Content-Type": "text/plain"})
             return
         body, kind = found
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         if self.headers.get("If-None-Match") == etag:
+            self.owner.count(self.path, False)
             self.send_response(304)
             self.send_header("ETag", etag)
             self.send_header("Content-Length", "0")
             self.end_headers()
-            self.owner.count(self.path, False)
             return
         self._send(200, body, {"Content-Type": kind, "ETag": etag, "Last-Modified": LAST_MODIFIED})
 
@@ -180,11 +205,11 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(self.owner.slow)
             self._send(200, b"<html><body><p>Finally.</p></body></html>", html)
         elif path == "/huge/":  # streamed with no length, so only counting while reading stops it
+            self.owner.count(path, True)
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
             self.send_header("Connection", "close")
             self.end_headers()
-            self.owner.count(path, True)
             block = b"<p>" + b"x" * 65_530 + b"</p>"
             try:
                 for _ in range(HUGE_BYTES // len(block) + 2):
@@ -193,12 +218,12 @@ class _Handler(BaseHTTPRequestHandler):
                 pass  # the client stopped reading at its cap
             self.close_connection = True
         elif path == "/huge-declared/":
+            self.owner.count(path, False)
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
             self.send_header("Content-Length", str(HUGE_BYTES))
             self.send_header("Connection", "close")
             self.end_headers()
-            self.owner.count(path, False)
             self.close_connection = True
         elif path == "/bomb/":
             self._send(200, self.owner.bomb(), {**html, "Content-Encoding": "gzip"})
@@ -216,3 +241,48 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             return False
         return True
+
+
+def generated_feed(base: str, count: int) -> bytes:
+    """An Atom feed of `count` made-up launches, /gen/1/ to /gen/N/."""
+    entries = "".join(
+        f"<entry><id>urn:gen:{n}</id><title>Show HN: Gentool {n} – builds number {n} quickly</title>"
+        f'<link href="{base}/gen/{n}/"/><updated>2026-09-01T00:00:00Z</updated>'
+        f"<summary>Gentool {n} is a made-up tool for long feeds.</summary></entry>"
+        for n in range(1, count + 1)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        "<title>Generated launches</title><id>urn:gen</id><updated>2026-09-01T00:00:00Z</updated>"
+        f"{entries}</feed>"
+    ).encode()
+
+
+def generated_page(n: int, which: str) -> str:
+    """The home, pricing or license page of made-up tool n; "" for any other page."""
+    head = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{{}} – Gentool {n}</title></head><body>"
+    )
+    if which == "":
+        return (
+            head.format(f"Gentool {n}")
+            + f'<nav><a href="/gen/{n}/pricing">Pricing</a> <a href="/gen/{n}/license">License</a></nav>'
+            f"<main><h1>Gentool {n}</h1><p>Gentool {n} builds project number {n} in {n % 50 + 2} seconds "
+            f"and caches every step it has seen before, so a second build takes under a second.</p>"
+            f"<p>Version {n % 7 + 1}.{n % 10}.0 is the current release.</p></main></body></html>"
+        )
+    if which == "pricing":
+        return (
+            head.format("Pricing") + f"<main><h1>Pricing</h1><table><tr><th>Plan</th><th>Price</th></tr>"
+            "<tr><td>Solo</td><td>Free</td></tr>"
+            f"<tr><td>Team</td><td>${n % 40 + 5} per seat per month</td></tr>"
+            "</table></main></body></html>"
+        )
+    if which == "license":
+        license_ = ("MIT", "Apache-2.0", "BUSL-1.1")[n % 3]
+        return (
+            head.format("License")
+            + f"<main><h1>License</h1><p>Gentool {n} is licensed under {license_}.</p></main></body></html>"
+        )
+    return ""

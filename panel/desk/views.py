@@ -22,6 +22,7 @@ FLAGS = {
     "degenerate": "degenerate text",
     "verdict-disagrees": "verdict disagrees",
     "hand-edited": "edited outside panel",
+    "stale": "stale: sources changed",
 }
 KINDS = {"comparison": "comparisons", "panel": "panels"}
 SORTS = {"-changed": "newest change first", "changed": "oldest change first"}
@@ -32,6 +33,7 @@ ACTIONS = {
     "published": "published",
     "checked": "checked a claim",
     "voted": "entered votes",
+    "rechecked": "rechecked the sources",
 }
 NOTICES = {
     "saved": "Saved. The record's revision went up by one and the history says who changed what.",

@@ -3,7 +3,7 @@ of another version is dropped and rebuilt from the files."""
 
 from __future__ import annotations
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 TABLES = ("votes", "comparisons", "pairs", "reviews", "panels", "record_flags", "records", "files", "meta")
 

@@ -180,7 +180,7 @@ def _next_data_text(tree: Any) -> str:
         except (ValueError, RecursionError):
             continue
         texts.extend(_strings(data))
-    return "\n".join(dict.fromkeys(texts))
+    return "\n\n".join(dict.fromkeys(texts))
 
 
 def _strings(value: Any, depth: int = 0) -> Iterator[str]:

@@ -140,7 +140,10 @@ def _json_items(body: bytes, where: str) -> list[Any]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"the JSON Feed is not valid UTF-8 (byte {exc.start})", where=where) from None
-    data = parse_text(text, Path("feed.json"), InputError)
+    try:
+        data = parse_text(text, Path("feed.json"))
+    except InputError as exc:
+        raise InputError(exc.problem, where=where) from None
     if not isinstance(data, Mapping) or not str(data.get("version", "")).startswith(JSON_FEED):
         raise InputError(f"not a JSON Feed: `version` must be {JSON_FEED}.1", where=where)
     items = data.get("items")
@@ -184,7 +187,7 @@ def open_feed(body: bytes, content_type: str, where: str, base: str = "") -> Fee
     """Check a feed document and get ready to read it; InputError when it cannot be read."""
     if not body.strip():
         raise InputError("the feed is empty", where=where)
-    if "json" in content_type or body.lstrip()[:1] in (b"{", b"["):
+    if "json" in content_type or body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         items = _json_items(body, where)
         return Feed(where, len(items), body, "json", base, items)
     kind, count = _check_xml(body, where)

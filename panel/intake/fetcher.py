@@ -48,6 +48,7 @@ CONTENT_TYPES: dict[Kind, frozenset[str]] = {
     "robots": _TEXT,
 }
 _CHUNK = 64 * 1024
+GUESS_FROM = 200  # bytes: a shorter text without a charset is not worth guessing at
 
 
 def default_user_agent() -> str:
@@ -444,7 +445,8 @@ class Fetcher:
 
 def decode(body: bytes, charset: str, html: bool) -> str:
     """The body as text: the charset the header names, else a byte-order mark, else the page's own
-    <meta charset>, else a guess (charset-normalizer), else UTF-8 with replacements."""
+    <meta charset>, else UTF-8, else a guess (charset-normalizer) for a body long enough to
+    guess from, else windows-1252, the web's default for unlabelled pages."""
     for name in (charset, _bom(body), _meta_charset(body) if html else ""):
         if name:
             try:
@@ -455,10 +457,13 @@ def decode(body: bytes, charset: str, html: bool) -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
+    if len(body) >= GUESS_FROM:
+        from charset_normalizer import from_bytes
 
-    best = from_bytes(body[:100_000]).best()  # a sample is enough to name the encoding
-    return body.decode(best.encoding if best is not None else "utf-8", "replace")
+        best = from_bytes(body[:100_000]).best()  # a sample is enough to name the encoding
+        if best is not None:
+            return body.decode(best.encoding, "replace")
+    return body.decode("cp1252", "replace")
 
 
 def _bom(body: bytes) -> str:

@@ -324,10 +324,9 @@ def _github(data: Mapping[str, Any], name: str) -> list[str]:
 
 def _github_release(data: Mapping[str, Any], name: str) -> list[str]:
     tag = _short(data.get("tag_name"), 60)
-    if not tag:
-        return []
     day = _day(data.get("published_at") or data.get("created_at"))
-    return [f"Latest GitHub release of {name}: {tag}" + (f", published {day}." if day else ".")]
+    latest = f"Latest release {tag}" + (f", published {day}." if day else ".") if tag else ""
+    return [f"GitHub releases of {name}.", latest]
 
 
 def _hub(text: str, name: str, where: str) -> list[str]:
