@@ -90,7 +90,8 @@ class AllowedHost:
         except ValueError:
             port = -1
         host = (parsed.hostname or "").lower()
-        if not re.fullmatch(r"[a-z0-9._-]+|[0-9a-f:.]+", host) or port == -1 or parsed.username or parsed.path or parsed.query or parsed.fragment:
+        extra = parsed.username or parsed.path or parsed.query or parsed.fragment
+        if not re.fullmatch(r"[a-z0-9._-]+|[0-9a-f:.]+", host) or port == -1 or extra:
             raise InputError(
                 f"--allow-host {raw!r}: expected HOST or HOST:PORT",
                 hint="for example --allow-host intranet.example or --allow-host 127.0.0.1:8080",

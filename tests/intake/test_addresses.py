@@ -129,14 +129,14 @@ def test_schemes_ports_and_credentials(url: str, why: str):
 
 
 def test_literal_addresses_are_checked_like_names():
-    with pytest.raises(FetchRefused, match="127.0.0.2 is a loopback address"):
+    with pytest.raises(FetchRefused, match=r"127\.0\.0\.2 is a loopback address"):
         check("http://127.0.0.2/", (), resolver({"127.0.0.2": ["127.0.0.2"]}))
     with pytest.raises(FetchRefused, match="IPv4-mapped"):
         check("http://[::ffff:7f00:1]/", (), resolver({"::ffff:7f00:1": ["::ffff:7f00:1"]}))
 
 
 def test_a_name_that_does_not_resolve_fails_worth_a_retry():
-    with pytest.raises(FetchFailed, match="cannot resolve nowhere.example"):
+    with pytest.raises(FetchFailed, match=r"cannot resolve nowhere\.example"):
         check("http://nowhere.example/", (), PUBLIC)
 
 

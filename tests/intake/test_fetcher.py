@@ -5,11 +5,12 @@ robots.txt, politeness and conditional requests."""
 from __future__ import annotations
 
 import pytest
-from vendorsite import BOMB_BYTES, VendorSite
 
 from panel.errors import FetchFailed, FetchRefused, RobotsDisallowed
 from panel.intake.addresses import AllowedHost, system_resolver
 from panel.intake.fetcher import MAX_BYTES, Fetcher, FetchSettings, FetchStats, Validators, decode
+
+from vendorsite import BOMB_BYTES, VendorSite
 
 
 def fetcher_for(site: VendorSite, **settings: object) -> Fetcher:
@@ -81,7 +82,7 @@ def test_a_gzip_bomb_stops_at_the_cap(vendor_site: VendorSite):
     with warmed(vendor_site) as fetcher:
         with pytest.raises(FetchRefused, match="over the 5,000,000-byte cap after decompression"):
             fetcher.fetch(f"{vendor_site.url}/bomb/", "page")
-        assert BOMB_BYTES > 100 * len(bomb)
+        assert 100 * len(bomb) < BOMB_BYTES
         assert fetcher.stats.bytes < len(bomb) // 4  # it stopped reading long before the end
 
 
@@ -116,7 +117,7 @@ def test_a_binary_is_refused_by_its_content_type(vendor_site: VendorSite):
 
 def test_robots_txt_is_obeyed_for_panels_user_agent(vendor_site: VendorSite):
     with fetcher_for(vendor_site) as fetcher:
-        with pytest.raises(RobotsDisallowed, match="disallows it for panel/0.1.0"):
+        with pytest.raises(RobotsDisallowed, match=r"disallows it for panel/0\.1\.0"):
             fetcher.fetch(f"{vendor_site.url}/members/bramblecast/", "page")
         fetcher.fetch(f"{vendor_site.url}/fernwick/", "page")
     assert vendor_site.requests["/robots.txt"] == 1  # read once per site
@@ -126,7 +127,7 @@ def test_robots_txt_is_obeyed_for_panels_user_agent(vendor_site: VendorSite):
 def test_the_user_agent_is_configurable_and_robots_follow_it(vendor_site: VendorSite):
     with fetcher_for(vendor_site, user_agent="otherbot/2.0") as fetcher:
         assert fetcher.fetch(f"{vendor_site.url}/members/bramblecast/", "page").status == 200
-        with pytest.raises(RobotsDisallowed, match="otherbot/2.0"):
+        with pytest.raises(RobotsDisallowed, match=r"otherbot/2\.0"):
             fetcher.fetch(f"{vendor_site.url}/private/", "page")
     assert "otherbot/2.0" in vendor_site.user_agents
 
@@ -164,9 +165,9 @@ def test_the_connection_goes_to_the_checked_address_whatever_dns_says_later(vend
 
 
 def test_the_backend_connects_nowhere_it_was_not_told(vendor_site: VendorSite):
-    from panel.intake.fetcher import _PinnedBackend
-
     import httpcore
+
+    from panel.intake.fetcher import _PinnedBackend
 
     with pytest.raises(httpcore.ConnectError, match="no checked address"):
         _PinnedBackend().connect_tcp("127.0.0.1", vendor_site.port)

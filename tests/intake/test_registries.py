@@ -123,7 +123,10 @@ def test_a_registry_that_states_no_fact_gives_no_text():
 
 
 def test_license_fallbacks_classifiers_and_long_license_texts():
-    classifier = '{"info": {"name": "x", "version": "1.0", "license": "", "classifiers": ["License :: OSI Approved :: MIT License"]}, "urls": []}'
+    classifier = (
+        '{"info": {"name": "x", "version": "1.0", "license": "", '
+        '"classifiers": ["License :: OSI Approved :: MIT License"]}, "urls": []}'
+    )
     assert "License (PyPI metadata): MIT License." in facts(("pypi", "x"), classifier, "u")
     whole_text = (
         '{"info": {"name": "x", "version": "1.0", "license": "' + "Permission is granted " * 20 + '"}}'
