@@ -152,25 +152,31 @@ def _evidence(claim: Claim) -> str:
     return f"{claim.evidence.sentence!r} ({claim.evidence.origin()})"
 
 
+def _shown(path: Path) -> Path:
+    """A path as the user would write it: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 def _report(result: FileRecheck, console: Console, names: dict[str, str]) -> None:
     from panel.core.text import one_paragraph
 
-    def say(text: str) -> None:
-        console.print(one_paragraph(text), markup=False, highlight=False, soft_wrap=True)
+    def say(text: str, indent: int = 0) -> None:
+        console.print(" " * indent + one_paragraph(text), markup=False, highlight=False, soft_wrap=True)
 
-    say(f"Rechecked {result.path}: {result.sources.note()}")
+    say(f"Rechecked {_shown(result.path)}: {result.sources.note()}")
     for flip in result.flips:
         who = names.get(flip.persona, flip.persona)
-        say(
-            f"  {flip.tool} · {who} · {flip.after.kind} {flip.after.text!r}: "
-            f"{flip.before.status} → {flip.after.status}"
-        )
-        say(f"    before: {_evidence(flip.before)}")
-        say(f"    now:    {_evidence(flip.after)}")
+        change = f"{flip.before.status} → {flip.after.status}"
+        say(f"{flip.tool} · {who} · {flip.after.kind} {flip.after.text!r}: {change}", 2)
+        say(f"before: {_evidence(flip.before)}", 4)
+        say(f"now: {_evidence(flip.after)}", 4)
     if result.stale is not None:
-        say(f"  Marked stale: {result.stale.reason}")
+        say(f"Marked stale: {result.stale.reason}", 2)
     for path, what in result.written[1:]:
-        say(f"  {path}: {what}")
+        say(f"{_shown(path)}: {what}", 2)
 
 
 @intake_app.command()
