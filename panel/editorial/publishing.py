@@ -178,7 +178,6 @@ def _publish(
             "revision": revision,
             "published_at": now,
             "published_by": by,
-            "stale": None,
             "history": history,
             "checksum": None,
         }

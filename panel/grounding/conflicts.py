@@ -18,19 +18,22 @@ REGISTRY_KINDS = ("license",)
 
 
 def registry_conflicts(tool: Tool) -> list[str]:
-    """One line per license a registry states that the tool's pages contradict."""
+    """One line per license a registry states that one of the tool's pages contradicts. Each
+    page is checked on its own: a license page that agrees does not excuse a home page that says
+    otherwise, since a reader (and a review) may rely on either."""
     registry = [s for s in tool.sources if s.reader not in (None, "page")]
+    pages = [s for s in tool.sources if s.reader in (None, "page")]
     if not registry:
         return []
-    pages = tool.model_copy(update={"sources": [s for s in tool.sources if s.reader in (None, "page")]})
-    material = material_for(pages)
     found: list[str] = []
-    for source in registry:
-        for claim in rules_claims(source.text, material):
-            if claim.kind in REGISTRY_KINDS and claim.status == "contradicted" and claim.evidence:
-                said = claim.evidence.source.removeprefix("source: ")
-                found.append(
-                    f"{source.title} says {claim.kind} {claim.text!r}, but the {said} says "
-                    f"{claim.evidence.sentence!r}; registry facts outrank vendor copy"
-                )
+    for page in pages or [None]:
+        material = material_for(tool.model_copy(update={"sources": [page] if page else []}))
+        for source in registry:
+            for claim in rules_claims(source.text, material):
+                if claim.kind in REGISTRY_KINDS and claim.status == "contradicted" and claim.evidence:
+                    said = claim.evidence.source.removeprefix("source: ")
+                    found.append(
+                        f"{source.title} says {claim.kind} {claim.text!r}, but the {said} says "
+                        f"{claim.evidence.sentence!r}; registry facts outrank vendor copy"
+                    )
     return list(dict.fromkeys(found))

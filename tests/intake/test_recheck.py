@@ -12,10 +12,12 @@ import yaml
 from vendorsite import VendorSite
 
 from panel.desk.queue import QueueQuery, queue_view
+from panel.editorial.editing import apply_fields
+from panel.editorial.saving import save_edit
 from panel.index.database import RecordIndex
 from panel.inputs.toolfiles import load_tool
 from panel.records import ToolPanel
-from panel.records.store import load_record, write_record
+from panel.records.store import Outputs, file_version, load_record, write_record
 
 from conftest import run_panel
 from factory import PARAGRAPH, PERSONAS, review
@@ -92,6 +94,15 @@ def test_a_changed_pricing_page_flips_the_claim_and_marks_the_record_stale(vendo
         view = queue_view(QueueQuery.parse({"flag": "stale"}), page.rows, page.total)
     assert view.rows[0].flags[-1] == "stale: sources changed"
     assert [o.value for o in view.flags if o.selected] == ["stale"]
+
+    # The editor fixes the draft and publishes it again: revision 2, no longer stale.
+    draft_path = workdir / "outputs/panels/fernwick.json"
+    applied = apply_fields(draft, {"Fernwick": {"skeptic": {"review": PARAGRAPH}}})
+    save_edit(draft_path, applied, "cam", Outputs(workdir / "outputs"), file_version(draft_path))
+    again = run_panel("publish", str(draft_path), cwd=workdir, env={"USER": "cam"})
+    assert again.returncode == 0, again.stdout + again.stderr
+    fixed = load_record(path, ToolPanel).record
+    assert fixed.revision == 2 and fixed.stale is None
 
 
 def test_an_unchanged_source_costs_no_body_and_moves_the_checked_date(vendor_site: VendorSite, workdir: Path):
