@@ -384,7 +384,7 @@ def form_costs(base: str, model: Path, profile: Profile) -> None:
     asyncio.run(server_side())
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tools", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=32)
@@ -407,7 +407,43 @@ def main() -> None:
         "--stock-server", action="store_true", help="start the server without --structured-outputs-config"
     )
     parser.add_argument("--throughput-only", action="store_true", help="skip the re-run and RSS parts")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def print_summary(
+    baseline: str,
+    rates: dict[str, list[float]],
+    whole: dict[str, list[float]],
+    by_round: dict[int, dict[str, float]],
+) -> None:
+    """The median tokens/s of each side, its ratio to `baseline`, and the ratios within each round."""
+    median = {k: statistics.median(v) for k, v in rates.items()}
+    if baseline in median:
+        d = median[baseline]
+        parts = [f"{baseline} {d:,.1f}"]
+        for label in median:
+            if label != baseline:
+                parts.append(f"{label} {median[label]:,.1f} (ratio {median[label] / d:.3f})")
+        for label, values in whole.items():
+            w = statistics.median(values)
+            parts.append(
+                f"{label} over its whole run, engine start and check included, {w:,.1f} (ratio {w / d:.3f})"
+            )
+        print("\nmedian tokens/s: " + "; ".join(parts))
+        paired = []
+        for label in median:
+            ratios = [
+                row[label] / row[baseline] for row in by_round.values() if label in row and baseline in row
+            ]
+            if label != baseline and ratios:
+                each = ", ".join(f"{x:.3f}" for x in ratios)
+                paired.append(f"{label} / {baseline} {statistics.median(ratios):.3f} ({each})")
+        if paired:
+            print("median of the ratios within each round: " + "; ".join(paired))
+
+
+def main() -> None:
+    args = parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="panel-bench-"))
     model = tinymodel.build(root / "tiny")
@@ -514,33 +550,7 @@ def main() -> None:
                     run_direct(r, label, form)
                 else:
                     run_batch(r, label, models_path)
-        median = {k: statistics.median(v) for k, v in rates.items()}
-        baseline = sides[0][0]
-        if baseline in median:
-            d = median[baseline]
-            parts = [f"{baseline} {d:,.1f}"]
-            for label in median:
-                if label != baseline:
-                    parts.append(f"{label} {median[label]:,.1f} (ratio {median[label] / d:.3f})")
-            for label, values in whole.items():
-                w = statistics.median(values)
-                parts.append(
-                    f"{label} over its whole run, engine start and check included, {w:,.1f} "
-                    f"(ratio {w / d:.3f})"
-                )
-            print("\nmedian tokens/s: " + "; ".join(parts))
-            paired = []
-            for label in median:
-                ratios = [
-                    row[label] / row[baseline]
-                    for row in by_round.values()
-                    if label in row and baseline in row
-                ]
-                if label != baseline and ratios:
-                    each = ", ".join(f"{x:.3f}" for x in ratios)
-                    paired.append(f"{label} / {baseline} {statistics.median(ratios):.3f} ({each})")
-            if paired:
-                print("median of the ratios within each round: " + "; ".join(paired))
+        print_summary(sides[0][0], rates, whole, by_round)
 
         if args.compare_forms:
             form_costs(base, model, profile)

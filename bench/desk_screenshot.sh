@@ -3,7 +3,7 @@
 #
 #   bench/desk_screenshot.sh OUT_DIR
 #
-# Builds a small outputs folder (the invented comparison tests/test_render.py uses, with a claim,
+# Builds a small outputs folder (the invented comparison tests/editorial/test_render.py uses, with a claim,
 # an edit and community votes, plus a few panels with flags), starts the real desk server on a
 # free port, signs in with headless chromium (Playwright driving Debian's /usr/bin/chromium) and
 # writes OUT_DIR/{queue,record}-{1280,390}.png (the top of the page) and *-full.png (all of it).

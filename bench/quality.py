@@ -5,7 +5,7 @@ threshold, and the time per review.
 
 The labelled set is tests/data/quality/ (its README gives the format); the examples to copy from
 are the built-in personas' worked examples. `measure()` and `timing()` are importable with no side
-effects (tests/test_quality.py asserts on `measure()`; bench/claims.py prints it beside its own).
+effects (tests/grounding/test_quality.py asserts on `measure()`; bench/claims.py prints it beside its own).
 `--figures` lists every case with the figures the flags are decided on, to see how close each
 one sits to its threshold.
 """

@@ -193,10 +193,10 @@ def render_cmd(
     from panel.editorial.validate import valid_record
     from panel.inputs.personas import load_personas
 
-    if fmt not in ("md", "html"):
+    if not render.is_format(fmt):
         raise PanelError(f"unknown format {fmt!r}", where="--format", hint="use md or html")
     names = {p.id: p.name for p in load_personas()}
-    page = render.render_page(valid_record(record), fmt, names, editor=editor_view)  # type: ignore[arg-type]
+    page = render.render_page(valid_record(record), fmt, names, editor=editor_view)
     if output is None:
         sys.stdout.write(page)
         return

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 generate = typer.Typer()
 
 
-def _report(written: list[tuple[Path, str]], console: Console) -> None:
+def _report(written: Sequence[tuple[Path, str]], console: Console) -> None:
     """Name every file the command wrote, kept or left alone, and why."""
     for path, status in written:
         if status == "written":

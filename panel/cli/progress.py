@@ -13,6 +13,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -65,7 +66,7 @@ class ProgressEvents:
         self.names = names or {}
         self.live = console.is_terminal
         self.progress: Progress | None = None
-        self.task = None
+        self.task: TaskID | None = None
         self.total = 0
         self.reused = 0
         self.done = 0
@@ -171,7 +172,7 @@ class BatchProgress:
         self.first_review: float | None = None
         self.tools = self.reviews = self.tokens = self.failed = self.bad_rows = 0
         self.progress: Progress | None = None
-        self.task = None
+        self.task: TaskID | None = None
         self.beat = _Heartbeat(console, every, self.line, lambda: True)
         if console.is_terminal:
             self.progress = Progress(

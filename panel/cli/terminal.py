@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -223,7 +223,7 @@ def _claims_diff(draft: str, now: list[Claim], material: Material) -> list[Text]
 def diff_view(record: ToolPanel | Comparison, names: dict[str, str]) -> Group:
     """What reviewers changed relative to the model's draft, per persona, plus the history."""
     panels = panels_of(record)
-    parts: list[object] = []
+    parts: list[RenderableType] = []
     for panel in panels:
         changed = [r for r in panel.reviews if r.edited and r.original is not None]
         title = Text(

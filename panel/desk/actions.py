@@ -56,13 +56,18 @@ def conflict(desk: Desk, rid: str, path: Path, form: Mapping[str, str]) -> Resul
 
 
 def _problem(
-    desk: Desk, rid: str, path: Path, form: Mapping[str, str], message: str, **extra: object
+    desk: Desk,
+    rid: str,
+    path: Path,
+    form: Mapping[str, str],
+    message: str,
+    problems: Mapping[str, str] | None = None,
 ) -> Result:
     """The page again, with the reviewer's typed values and what went wrong; nothing written."""
     opened = open_record(desk, path)
     if opened.record is None:
         return Result(status=422, message=message)
-    view = view_of(desk, rid, opened, form_values(form), **extra)
+    view = view_of(desk, rid, opened, form_values(form), problems)
     view.error = message
     return Result(view=view, status=422)
 

@@ -9,12 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from panel.editorial import editing, render
 from panel.editorial.validate import KINDS, validate_file
 from panel.errors import InputError
-from panel.index.database import record_id
+from panel.index.database import RecordIndex, RecordRow, record_id
 from panel.records import Comparison, Persona, ToolPanel, panels_of
 from panel.records.store import Outputs, file_version, load_record
 
@@ -34,14 +33,14 @@ class Desk:
 
     outputs: Outputs
     personas: list[Persona]
-    index: Any  # panel.index.RecordIndex
+    index: RecordIndex
 
     @property
     def names(self) -> dict[str, str]:
         return {p.id: p.name for p in self.personas}
 
-    def render(self, record: Record, fmt: str) -> str:
-        return render.render_page(record, fmt, self.names)  # type: ignore[arg-type]
+    def render(self, record: Record, fmt: render.Format) -> str:
+        return render.render_page(record, fmt, self.names)
 
     def where(self, path: Path) -> str:
         try:
@@ -49,7 +48,7 @@ class Desk:
         except ValueError:
             return path.name
 
-    def row(self, path: Path) -> Any:
+    def row(self, path: Path) -> RecordRow | None:
         return self.index.get(record_id(self.where(path)))
 
 
@@ -106,8 +105,14 @@ def current(desk: Desk, path: Path) -> tuple[str, Record | None]:
 
 
 def view_of(
-    desk: Desk, rid: str, opened: Opened, values: Mapping[str, str] | None = None, **extra: Any
+    desk: Desk,
+    rid: str,
+    opened: Opened,
+    values: Mapping[str, str] | None = None,
+    problems: Mapping[str, str] | None = None,
+    theirs: Mapping[tuple[int, str], Mapping[str, Theirs]] | None = None,
 ) -> RecordView:
+    """The page of an opened record; `problems` adds to the file's own, `theirs` is a conflict's."""
     assert opened.record is not None
     return record_view(
         rid,
@@ -117,8 +122,8 @@ def view_of(
         hand_edited=opened.hand_edited,
         names=desk.names,
         values=values,
-        problems={**opened.problems, **extra.get("problems", {})},
-        theirs=extra.get("theirs"),
+        problems={**opened.problems, **(problems or {})},
+        theirs=theirs,
         status=opened.status,
     )
 
@@ -150,7 +155,7 @@ def has_unsaved(form: Mapping[str, str], record: Record) -> bool:
     return any(applied.changed.values())
 
 
-def _norm(value: Any) -> str:
+def _norm(value: object) -> str:
     return str(value).replace("\r\n", "\n").strip()
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from panel.core.files import atomic_write
 from panel.editorial.publishing import claim_line
+from panel.editorial.render import Format
 from panel.editorial.validate import valid_record
 from panel.errors import ConflictError
 from panel.grounding import ground
@@ -58,7 +59,8 @@ class SourcesReport:
 
 
 Refetch = Callable[[Tool], tuple[Tool, SourcesReport]]
-Render = Callable[[ToolPanel | Comparison, str], str]
+Render = Callable[[ToolPanel | Comparison, Format], str]
+PAGES: tuple[Format, ...] = ("md", "html")
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ def recheck_file(
     result = FileRecheck(path, report, found_flips, stale, [(path, "updated")])
     if updated.status == "published":
         if stale is None and render is not None:
-            for fmt in ("md", "html"):
+            for fmt in PAGES:
                 page = path.with_suffix(f".{fmt}")
                 atomic_write(page, render(updated, fmt).encode())
                 result.written.append((page, "page rendered again"))

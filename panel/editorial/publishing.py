@@ -6,14 +6,22 @@ keeps the old one under outputs/published/revisions/. Drafts are left as they ar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from panel.core.files import atomic_write
 from panel.editorial.validate import validate_file
 from panel.errors import ConflictError, InputError
 from panel.records import LIFECYCLE, Change, Claim, Comparison, Persona, ToolPanel, panels_of, utcnow
 from panel.records.store import Outputs, dump_record, file_version, load_record, published_slug, write_lock
+
+if TYPE_CHECKING:
+    from panel.editorial.render import Format
+
+# The page text of a record in a format: passed in, so this module stays free of templates.
+PageRenderer = Callable[[ToolPanel | Comparison, "Format"], str]
 
 
 @dataclass
@@ -110,7 +118,7 @@ def publish(
     outputs: Outputs,
     personas: list[Persona],
     by: str,
-    render: object,
+    render: PageRenderer,
     require_checked: bool = False,
     expect: str | None = None,
 ) -> Published:
@@ -134,7 +142,12 @@ def publish(
 
 
 def _publish(
-    path: Path, outputs: Outputs, personas: list[Persona], by: str, render: object, require_checked: bool
+    path: Path,
+    outputs: Outputs,
+    personas: list[Persona],
+    by: str,
+    render: PageRenderer,
+    require_checked: bool,
 ) -> Published:
     report = validate_file(path, personas)
     # Claims are refused below, each by name; other problems are the file's own.
@@ -184,8 +197,9 @@ def _publish(
     )
     atomic_write(target, dump_record(published))
     paths = [target]
-    for fmt in ("md", "html"):
+    formats: tuple[Format, ...] = ("md", "html")
+    for fmt in formats:
         page = target.with_suffix(f".{fmt}")
-        atomic_write(page, render(published, fmt).encode())  # type: ignore[operator]
+        atomic_write(page, render(published, fmt).encode())
         paths.append(page)
     return Published(published, paths, "published", warnings(published))

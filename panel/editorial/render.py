@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -295,9 +295,14 @@ def build_page(
     )
 
 
+def is_format(value: str) -> TypeGuard[Format]:
+    """Whether `value` names a page format: md or html."""
+    return value in ("md", "html")
+
+
 def render_page(
     record: Comparison | ToolPanel,
-    fmt: Literal["md", "html"],
+    fmt: Format,
     names: dict[str, str] | None = None,
     editor: bool = False,
 ) -> str:

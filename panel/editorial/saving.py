@@ -8,17 +8,22 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from panel.editorial.editing import Applied
 from panel.errors import ConflictError, InputError
-from panel.records import Change, Comparison, Persona, ToolPanel, utcnow
+from panel.records import Change, Comparison, Persona, RecordT, ToolPanel, utcnow
+
+if TYPE_CHECKING:
+    from panel.records.store import Outputs
 
 
 def with_history(
-    record: ToolPanel | Comparison, by: str, fields: list[str], previous: dict[str, Any], at: Any = None
-) -> Any:
+    record: RecordT, by: str, fields: list[str], previous: dict[str, Any], at: datetime | None = None
+) -> RecordT:
+    """`record` with a history entry: `by` edited `fields`, whose old values are in `previous`."""
     at = at or utcnow()
     change = Change(at=at, by=by, action="edited", fields=fields, previous=previous)
     return record.model_copy(update={"history": [*record.history, change], "updated_at": at})
@@ -53,7 +58,7 @@ def save_edit(
     path: Path,
     applied: Applied,
     by: str,
-    outputs: Any,
+    outputs: Outputs,
     expect: str | None,
     personas: Sequence[Persona] = (),
 ) -> list[tuple[Path, str]]:
@@ -119,7 +124,7 @@ def save_check(
     claim: tuple[str, str, str],
     by: str,
     note: str,
-    outputs: Any,
+    outputs: Outputs,
     personas: Sequence[Persona] = (),
 ) -> list[tuple[Path, str]]:
     """Mark one claim (tool, persona, claim text) checked and save, as `panel claims --check`

@@ -12,7 +12,7 @@ import abc
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
@@ -243,13 +243,13 @@ async def as_async(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
 
 async def pump(
     source: AsyncIterator[GenRequest],
-    generate: Callable[[GenRequest], Any],
+    generate: Callable[[GenRequest], Awaitable[GenResult]],
     limit: int,
 ) -> AsyncIterator[GenResult]:
     """Pull requests from `source` while fewer than `limit` are in flight, and yield results as
     they finish. It waits on the source and on the requests in flight at once, so a result is
     never held back by a source that has nothing to give yet."""
-    pending: set[asyncio.Future[Any]] = set()
+    pending: set[asyncio.Future[GenResult]] = set()
     pulling: asyncio.Future[GenRequest] | None = None
     exhausted = False
     try:
@@ -268,11 +268,13 @@ async def pump(
                 else:
                     pending.add(asyncio.ensure_future(generate(request)))
                 pulling = None
-            for task in done & pending:
+            for task in pending & done:
                 pending.discard(task)
                 yield task.result()
     finally:
-        for task in [*pending, *([pulling] if pulling is not None else [])]:
+        for task in pending:
             task.cancel()
+        if pulling is not None:
+            pulling.cancel()
         with contextlib.suppress(BaseException):
             await asyncio.gather(*pending, return_exceptions=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -73,6 +74,154 @@ _DIGITS = set("0123456789")
 _LITERAL_WORDS = {"t": "true", "f": "false", "n": "null"}
 
 
+ScanState = Literal[
+    "value", "value-or-close", "key", "key-or-close", "colon", "after", "string", "number", "literal", "done"
+]
+# States in which a character belongs to a token; whitespace elsewhere sits between tokens.
+_INSIDE_TOKEN = frozenset({"string", "number", "literal"})
+
+
+class _Scanner:
+    """The scanner's state, with one method per state. Each method reads one character and
+    returns None to go on, or the JsonScan that ends the read."""
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []  # "{" or "["
+        self.state: ScanState = "value"
+        self.string_is_key = False
+        self.escape = 0  # 0: none; 1: after a backslash; 2-5: inside \uXXXX
+        self.number = ""  # the number's characters so far
+        self.literal, self.literal_at = "", 0
+        self.whitespace = self.trailing = 0
+
+    def read(self, text: str) -> JsonScan:
+        for i, ch in enumerate(text):
+            if self.state not in _INSIDE_TOKEN and ch in _JSON_WHITESPACE:
+                self.between_tokens()
+                continue
+            self.trailing = 0
+            stop = self.step(ch, i)
+            if stop is not None:
+                return stop
+        number_done = self.state == "number" and not self.stack and _number_complete(self.number)
+        complete = self.state == "done" or number_done
+        return JsonScan(True, complete, self.state == "string", len(text), self.whitespace, self.trailing)
+
+    def between_tokens(self) -> None:
+        """Count a whitespace character outside any token."""
+        self.whitespace += 1
+        self.trailing += 1
+
+    def step(self, ch: str, i: int) -> JsonScan | None:
+        return _STATES[self.state](self, ch, i)
+
+    def fail(self, i: int, in_string: bool = False) -> JsonScan:
+        return JsonScan(False, False, in_string, i, self.whitespace, 0)
+
+    def finish_value(self) -> None:
+        self.state = "done" if not self.stack else "after"
+
+    def string(self, ch: str, i: int) -> JsonScan | None:
+        if self.escape == 1:
+            if ch not in _ESCAPES:
+                return self.fail(i, in_string=True)
+            self.escape = 2 if ch == "u" else 0
+        elif self.escape >= 2:
+            if ch not in _HEX:
+                return self.fail(i, in_string=True)
+            self.escape = 0 if self.escape == 5 else self.escape + 1
+        elif ch == "\\":
+            self.escape = 1
+        elif ch == '"':
+            if self.string_is_key:
+                self.state = "colon"
+            else:
+                self.finish_value()
+        return None
+
+    def number_char(self, ch: str, i: int) -> JsonScan | None:
+        if _number_continues(self.number, ch):
+            self.number += ch
+            return None
+        if not _number_complete(self.number):
+            return self.fail(i)
+        self.finish_value()  # and read `ch` again in that state
+        if ch in _JSON_WHITESPACE:
+            self.between_tokens()
+            return None
+        return self.step(ch, i)
+
+    def literal_char(self, ch: str, i: int) -> JsonScan | None:
+        if ch != self.literal[self.literal_at]:
+            return self.fail(i)
+        self.literal_at += 1
+        if self.literal_at == len(self.literal):
+            self.finish_value()
+        return None
+
+    def value(self, ch: str, i: int) -> JsonScan | None:
+        if self.state == "value-or-close" and ch == "]":
+            self.stack.pop()
+            self.finish_value()
+        elif ch in "{[":
+            self.stack.append(ch)
+            self.state = "key-or-close" if ch == "{" else "value-or-close"
+        elif ch == '"':
+            self.state, self.string_is_key = "string", False
+        elif ch == "-" or ch in _DIGITS:
+            self.state, self.number = "number", ch
+        elif ch in _LITERAL_WORDS:
+            self.state, self.literal, self.literal_at = "literal", _LITERAL_WORDS[ch], 1
+        else:
+            return self.fail(i)
+        return None
+
+    def key(self, ch: str, i: int) -> JsonScan | None:
+        if ch == '"':
+            self.state, self.string_is_key = "string", True
+        elif self.state == "key-or-close" and ch == "}":
+            self.stack.pop()
+            self.finish_value()
+        else:
+            return self.fail(i)
+        return None
+
+    def colon(self, ch: str, i: int) -> JsonScan | None:
+        if ch != ":":
+            return self.fail(i)
+        self.state = "value"
+        return None
+
+    def after(self, ch: str, i: int) -> JsonScan | None:
+        opened = self.stack[-1]
+        if ch == ",":
+            self.state = "key" if opened == "{" else "value"
+        elif ch == ("}" if opened == "{" else "]"):
+            self.stack.pop()
+            self.finish_value()
+        else:
+            return self.fail(i)
+        return None
+
+    def done(self, ch: str, i: int) -> JsonScan | None:
+        """Only whitespace may follow a complete document."""
+        return JsonScan(False, True, False, i, self.whitespace, 0)
+
+
+_STATES: dict[ScanState, Callable[[_Scanner, str, int], JsonScan | None]] = {
+    "value": _Scanner.value,
+    "value-or-close": _Scanner.value,
+    "key": _Scanner.key,
+    "key-or-close": _Scanner.key,
+    "colon": _Scanner.colon,
+    "after": _Scanner.after,
+    "string": _Scanner.string,
+    "number": _Scanner.number_char,
+    "literal": _Scanner.literal_char,
+    "done": _Scanner.done,
+}
+
+
 def scan_json(text: str) -> JsonScan:
     """Read `text` as the start of one JSON value, one character at a time.
 
@@ -80,103 +229,7 @@ def scan_json(text: str) -> JsonScan:
     become a JSON document, whether a document was completed, and how much whitespace sits
     between tokens (outside strings), which is what tells padding from a long field cut off.
     """
-    stack: list[str] = []  # "{" or "["
-    # value | key | key-or-close | colon | after | value-or-close | string | number | literal | done
-    state = "value"
-    string_is_key = False
-    escape = 0  # 0: none; 1: after a backslash; 2-5: inside \uXXXX
-    number = ""  # the number's characters so far
-    literal, literal_at = "", 0
-    whitespace = trailing = 0
-
-    def finish_value() -> str:
-        return "done" if not stack else "after"
-
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if state == "string":
-            trailing = 0
-            if escape == 1:
-                if ch not in _ESCAPES:
-                    return JsonScan(False, False, True, i, whitespace, 0)
-                escape = 2 if ch == "u" else 0
-            elif escape >= 2:
-                if ch not in _HEX:
-                    return JsonScan(False, False, True, i, whitespace, 0)
-                escape = 0 if escape == 5 else escape + 1
-            elif ch == "\\":
-                escape = 1
-            elif ch == '"':
-                state = "colon" if string_is_key else finish_value()
-            i += 1
-            continue
-        if state == "number":
-            if _number_continues(number, ch):
-                number += ch
-                i += 1
-                continue
-            if not _number_complete(number):
-                return JsonScan(False, False, False, i, whitespace, trailing)
-            state = finish_value()  # and read `ch` again in that state
-            continue
-        if state == "literal":
-            if ch != literal[literal_at]:
-                return JsonScan(False, False, False, i, whitespace, trailing)
-            literal_at += 1
-            if literal_at == len(literal):
-                state = finish_value()
-            i += 1
-            continue
-        if ch in _JSON_WHITESPACE:
-            whitespace += 1
-            trailing += 1
-            i += 1
-            continue
-        trailing = 0
-        if state in ("value", "value-or-close"):
-            if state == "value-or-close" and ch == "]":
-                stack.pop()
-                state = finish_value()
-            elif ch == "{":
-                stack.append("{")
-                state = "key-or-close"
-            elif ch == "[":
-                stack.append("[")
-                state = "value-or-close"
-            elif ch == '"':
-                state, string_is_key = "string", False
-            elif ch == "-" or ch in _DIGITS:
-                state, number = "number", ch
-            elif ch in _LITERAL_WORDS:
-                state, literal, literal_at = "literal", _LITERAL_WORDS[ch], 1
-            else:
-                return JsonScan(False, False, False, i, whitespace, 0)
-        elif state in ("key", "key-or-close"):
-            if ch == '"':
-                state, string_is_key = "string", True
-            elif state == "key-or-close" and ch == "}":
-                stack.pop()
-                state = finish_value()
-            else:
-                return JsonScan(False, False, False, i, whitespace, 0)
-        elif state == "colon":
-            if ch != ":":
-                return JsonScan(False, False, False, i, whitespace, 0)
-            state = "value"
-        elif state == "after":
-            if ch == ",":
-                state = "key" if stack[-1] == "{" else "value"
-            elif ch == ("}" if stack[-1] == "{" else "]"):
-                stack.pop()
-                state = finish_value()
-            else:
-                return JsonScan(False, False, False, i, whitespace, 0)
-        else:  # done: only whitespace may follow a complete document
-            return JsonScan(False, True, False, i, whitespace, 0)
-        i += 1
-    complete = state == "done" or (state == "number" and not stack and _number_complete(number))
-    return JsonScan(True, complete, state == "string", n, whitespace, trailing)
+    return _Scanner().read(text)
 
 
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")

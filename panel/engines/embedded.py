@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
+import inspect
 import json
 import os
 import shutil
@@ -114,7 +115,7 @@ def _progress(say: Say, label: str) -> Iterator[None]:
     from transformers import modeling_gguf_pytorch_utils as gguf_utils
 
     original = gguf_utils.tqdm
-    gguf_utils.tqdm = _Counted(say, label)  # type: ignore[assignment]
+    gguf_utils.tqdm = _Counted(say, label)
     try:
         yield
     finally:
@@ -146,7 +147,8 @@ def _convert(name: str, target: Path, say: Say) -> None:
             tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         say(f"Read the tokenizer in {time.perf_counter() - step:.0f} s")
         # Gemma needs <bos> first, and the converted tokenizer does not add it by itself.
-        tokenizer.add_bos_token = True
+        # mypy reads this property as read-only: transformers defines its setter apart from its getter.
+        tokenizer.add_bos_token = True  # type: ignore[misc]
         if tokenizer("x").input_ids[0] != tokenizer.bos_token_id:
             raise EngineError("the converted tokenizer does not start prompts with <bos>")
 
@@ -161,7 +163,8 @@ def _convert(name: str, target: Path, say: Say) -> None:
         model_cls = type(quantized)
         plain = model_cls(config)
         plain.load_state_dict(quantized.state_dict(), strict=True)
-        plain = plain.to(torch.bfloat16)
+        # transformers wraps `to` in functools.wraps, which mypy does not bind to the instance.
+        plain = plain.to(torch.bfloat16)  # type: ignore[arg-type]
         del quantized
         gc.collect()
 
@@ -176,7 +179,7 @@ def _convert(name: str, target: Path, say: Say) -> None:
         cfg.pop("quantization_config", None)
         cfg_path.write_text(json.dumps(cfg, indent=2))
 
-        data = Path(weights.__file__).parent / "data"
+        data = Path(inspect.getfile(weights)).parent / "data"
         for terms in ("GEMMA_TERMS.html", "NOTICE.md", "README.upstream.md"):
             if (data / terms).is_file():
                 shutil.copy2(data / terms, out / terms)

@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -16,6 +16,7 @@ from panel.engines.options import OPTIONS, EngineName, EngineOptions
 from panel.errors import ConfigError
 
 MODELS_ENV = "PANEL_MODELS_FILE"
+Options = TypeVar("Options", bound=EngineOptions)
 
 
 class Profile(BaseModel):
@@ -53,6 +54,15 @@ class Profile(BaseModel):
         default="warn", description="What to do with a tool whose material is too thin to judge."
     )
     description: str = ""
+
+    def options_as(self, model: type[Options]) -> Options:
+        """The options as the engine's own model; reading models.yaml made them that."""
+        if not isinstance(self.options, model):
+            raise ConfigError(
+                f"profile {self.name!r}: its options are not {model.__name__}, the {self.engine} options",
+                hint="give the profile its options in models.yaml; panel builds the engine's own model",
+            )
+        return self.options
 
     @model_validator(mode="before")
     @classmethod

@@ -45,7 +45,9 @@ def sampling_params(profile: Profile, request: GenRequest) -> Any:
     from vllm import SamplingParams
     from vllm.sampling_params import RequestOutputKind
 
-    options: OfflineOptions = profile.options  # type: ignore[assignment]
+    options = profile.options_as(OfflineOptions)
+    # Checked by SamplingOptions; vLLM takes each as a keyword of its own type.
+    sampling: dict[str, Any] = options.sampling.set()
     return SamplingParams(
         max_tokens=request.max_tokens,
         temperature=profile.temperature,
@@ -53,7 +55,7 @@ def sampling_params(profile: Profile, request: GenRequest) -> Any:
         seed=request.seed,
         structured_outputs=structured_output_params(request.schema),
         output_kind=RequestOutputKind.FINAL_ONLY,
-        **options.sampling.set(),
+        **sampling,
     )
 
 

@@ -31,7 +31,7 @@ RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 def build_payload(profile: Profile, request: GenRequest) -> tuple[str, dict[str, Any]]:
     """Endpoint path and JSON body for one request. Pure, so tests can inspect it."""
-    options: ServerOptions = profile.options  # type: ignore[assignment]
+    options = profile.options_as(ServerOptions)
     body: dict[str, Any] = {
         "model": profile.request_model,
         "max_tokens": request.max_tokens,

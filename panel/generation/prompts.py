@@ -61,8 +61,9 @@ class Prompts:
     def __init__(self, dirs: list[Path] | None = None):
         self.dirs = resources.search_dirs("prompts") if dirs is None else dirs
         # FileSystemLoader searches in order: the working directory's files win.
+        self.loader = jinja2.FileSystemLoader([str(d) for d in reversed(self.dirs)])
         self.env = SandboxedEnvironment(
-            loader=jinja2.FileSystemLoader([str(d) for d in reversed(self.dirs)]),
+            loader=self.loader,
             undefined=jinja2.StrictUndefined,
             autoescape=False,
             keep_trailing_newline=False,
@@ -71,7 +72,7 @@ class Prompts:
 
     def _source(self, name: str) -> tuple[str, str]:
         try:
-            source, filename, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+            source, filename, _ = self.loader.get_source(self.env, name)
         except jinja2.TemplateNotFound:
             where = " or ".join(str(d) for d in self.dirs) or "prompts/"
             raise ConfigError(f"prompt template {name} not found", where=where) from None

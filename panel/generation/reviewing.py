@@ -155,7 +155,7 @@ class ReviewStage:
         kind: FailureKind
         if result.error is not None:
             kind, reason = ("unavailable" if result.unavailable else "error"), result.error
-        elif diagnosis is not None and not diagnosis.ok:
+        elif diagnosis is not None and diagnosis.kind != "ok":
             kind, reason = diagnosis.kind, diagnosis.message
             if diagnosis.kind == "truncated" and result.request.attempt > 1:
                 reason = (

@@ -25,7 +25,7 @@ from panel.generation.claim_pass import ClaimsStage
 from panel.generation.planning import Job, Plan, Planner
 from panel.generation.prompts import Prompts
 from panel.generation.reviewing import ReviewStage
-from panel.generation.scheduling import Scheduler, Window
+from panel.generation.scheduling import Scheduler, Stage, Window
 from panel.grounding.ground import examples_of
 from panel.records import Persona, Tool, ToolPanel
 from panel.records.store import Outputs, ToolLocks
@@ -102,7 +102,7 @@ class PanelRunner:
         self.claims_stage = ClaimsStage(prompts, claims)
         if any((claims or p.claims) == "model" for p in self.profiles.values()):
             prompts.digest("claims")
-        self.stages = [ReviewStage(prompts), self.claims_stage]
+        self.stages: list[Stage] = [ReviewStage(prompts), self.claims_stage]
         self.planner = Planner(
             personas, self.profiles, prompts, fresh=fresh, force=force, claims_stage=self.claims_stage
         )

@@ -26,8 +26,8 @@ def registry_conflicts(tool: Tool) -> list[str]:
     if not registry:
         return []
     found: list[str] = []
-    for page in pages or [None]:
-        material = material_for(tool.model_copy(update={"sources": [page] if page else []}))
+    for sources in [[page] for page in pages] or [[]]:
+        material = material_for(tool.model_copy(update={"sources": sources}))
         for source in registry:
             for claim in rules_claims(source.text, material):
                 if claim.kind in REGISTRY_KINDS and claim.status == "contradicted" and claim.evidence:

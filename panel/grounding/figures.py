@@ -74,6 +74,37 @@ _NOT_COUNTED = frozenset(
         "problems issue issues of more less than percent per"
     )
 )
+_AGAINST = re.compile(
+    r"[^.;:!?]{0,40}?\b(?:than|versus|vs\.?|against|compared\s+(?:with|to)|relative\s+to)\s+"
+    r"((?:[^.;:!?,()]|\.(?=\w)){1,40})",
+    re.I,
+)
+_TARGET_WORD = re.compile(r"[A-Za-z0-9][\w.+-]*")
+
+
+def target_of(text: str, end: int) -> frozenset[str]:
+    """What a figure is measured against, from the words after it: '60% less disk than
+    Elasticsearch' -> {elasticsearch}, '35% compared with 2.x' -> {2.x}: the first content words
+    (two at most, lower-cased); empty when the figure names no comparison."""
+    m = _AGAINST.match(text, end)
+    if not m:
+        return frozenset()
+    found: list[str] = []
+    for word in (w.lower() for w in _TARGET_WORD.findall(m.group(1))):
+        if word in STOPWORDS and found:
+            break
+        if word not in STOPWORDS:
+            found.append(word)
+    return frozenset(found[:2])
+
+
+# Figures whose value is relative to something ('40% faster than Loki'); a count or a duration
+# followed by 'than' ('9 languages, fewer than Unleash') is still measured on its own.
+_RELATIVE = frozenset({"percent", "multiplier"})
+_COMPARATIVE = re.compile(
+    r"\s+(?:less|more|faster|slower|smaller|larger|bigger|cheaper|fewer|as|over)\b", re.I
+)
+_THRESHOLD = re.compile(r"\b(?:at|above|beyond)\s+$", re.I)
 _SCOPE = re.compile(r"(?i)(?:for|(?:ship|skip)(?:\s+it)?(?:,\s*\w+)?\s+for)\b")
 _COUNT_FORECAST = re.compile(r"\b(?:in|within|over\s+the\s+next|next|in\s+the\s+next)\s+$", re.I)
 
@@ -86,13 +117,15 @@ class Figure:
     quantity: str  # percent, duration, size, multiplier, count:<noun>, number
     context: frozenset[str]
     first_person: bool  # the reviewer's own setup ("our 3 GB images"): can be supported, not refuted
+    target: frozenset[str] = frozenset()  # what it is measured against: '40% faster than Loki' -> {loki}
 
 
 def _head_noun(text: str, pos: int) -> tuple[int, str] | None:
     """The counted noun after a number: '10,000 monitored emails' -> emails, 'two payments
     engineers' -> engineers. Up to three words, stopping at stop words and punctuation."""
     words = list(re.finditer(r"\s+([a-z][a-z-]*)", text[pos : pos + 60]))
-    chain, head = [], None
+    chain: list[re.Match[str]] = []
+    head: re.Match[str] | None = None
     for w in words[:3]:
         if w.start() != (chain[-1].end() if chain else 0):
             break
@@ -128,7 +161,11 @@ def figures(text: str, layout: Layout, taken: list[Span]) -> list[Figure]:
         if um:
             i = int(next(k for k, v in um.groupdict().items() if v)[1:])
             _, quantity, factor = _UNITS[i]
-            if quantity == "multiplier" and um.group().strip() == "times":
+            if (
+                quantity == "multiplier"
+                and um.group().strip() == "times"
+                and not _COMPARATIVE.match(text, um.end())
+            ):
                 verb = re.search(r"\b([a-z]+ed)\b[^.;]*$", text[cs : n.start])
                 if verb:  # "downloaded 2 million times" counts downloads
                     quantity = f"count:{SYNONYM.get(stem(verb.group(1)), stem(verb.group(1)))}"
@@ -157,10 +194,11 @@ def figures(text: str, layout: Layout, taken: list[Span]) -> list[Figure]:
                 quantity = "number"
         if _SCOPE.match(text[cs:ce]) or re.search(r"\b(?:would|could|might|if)\b", text[cs:ce], re.I):
             continue  # "For a 25-person company ...", "if you run 50 pipelines", "Ship for teams under 20"
-        if quantity.startswith("count:") and re.search(r"(?i)\bat\s+$", text[max(0, n.start - 4) : n.start]):
-            continue  # "at fifty agents you will want a bigger tool" is a scale, not a fact
+        if quantity.startswith("count:") and _THRESHOLD.search(text, max(0, n.start - 8), n.start):
+            continue  # "at fifty agents you will want a bigger tool", "above a hundred agents": a scale
         ss, se = layout.sentence_at(n.start)
         context = context_words(text[max(ss, n.start - 50) : min(se, end + 50)], exclude=_NOT_CONTEXT)
         first = bool(FIRST_PERSON.search(text, cs, ce))
-        out.append(Figure(n.start, end, value, quantity, context, first))
+        target = target_of(text, end) if quantity in _RELATIVE else frozenset()
+        out.append(Figure(n.start, end, value, quantity, context, first, target))
     return out

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from panel.errors import InputError
 from panel.grounding.material import Material, material_for
@@ -21,16 +20,14 @@ from panel.records import (
     Change,
     Check,
     Claim,
-    Comparison,
     Persona,
+    RecordT,
     ReviewEntry,
     ToolPanel,
     panels_of,
     utcnow,
     with_panels,
 )
-
-R = TypeVar("R", ToolPanel, Comparison)
 
 
 def examples_of(personas: Iterable[Persona]) -> dict[str, str]:
@@ -95,7 +92,7 @@ def refresh_panel(panel: ToolPanel, examples: Mapping[str, str]) -> ToolPanel:
     return panel.model_copy(update={"reviews": reviews})
 
 
-def refresh(record: R, personas: Sequence[Persona]) -> R:
+def refresh(record: RecordT, personas: Sequence[Persona]) -> RecordT:
     """The record with every review's claims and flags recomputed from its current text."""
     examples = examples_of(personas)
     return with_panels(record, [refresh_panel(p, examples) for p in panels_of(record)])
@@ -138,7 +135,9 @@ def counts(claims: Iterable[Claim]) -> ClaimCounts:
     )
 
 
-def mark_checked(record: R, tool: str, persona: str, claim_text: str, by: str, note: str = "") -> R:
+def mark_checked(
+    record: RecordT, tool: str, persona: str, claim_text: str, by: str, note: str = ""
+) -> RecordT:
     """Mark one claim as verified by a person, with a history entry; InputError if there is no
     such claim. The mark sticks to the claim's text: it survives recomputation until that text
     changes."""

@@ -1,158 +1,27 @@
-"""Licenses, dates and versions in a text, each with its span and parsed value. The same readers
-parse the material (once, cached with it) and every review, so both sides are read alike.
+"""Dates and versions in a text, each with its span and parsed value. The same readers parse the
+material (once, cached with it) and every review, so both sides are read alike.
 
-Prices live in claim_prices.py, figures in claim_figures.py, names in claim_names.py; judging a
-review against the material is claims.py.
+Licenses live in licenses.py, prices in prices.py, figures in figures.py, names in names.py;
+judging a review against the material is judge.py.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-
-from license_expression import ExpressionError, Licensing, get_license_index, get_spdx_licensing
 
 from panel.grounding.figures import UNIT
 from panel.grounding.spans import (
     NEGATION,
+    SCALES,
     STOPWORDS,
     Layout,
     Span,
     context_words,
-    negated_at,
     overlaps,
     stem,
     wordset,
 )
-
-# --- licenses ----------------------------------------------------------------------------------
-
-_LICENSE = re.compile(
-    r"(?P<gpl>\b(?:A|L)?GPL(?:[- ]?v?\d(?:\.\d)?)?(?:[- ](?:only|or[- ]later))?\+?(?![\w]))"
-    r"|(?P<apache>\bApache(?:[- ]License)?(?:,?[- ]?(?:v|version\s)?2(?:\.0)?)?(?![\w]|\.\d))"
-    r"|(?P<mit>\bMIT\b)"
-    r"|(?P<bsd>\bBSD(?:[- ]?[0-4][- ]?[Cc]lause)?(?![\w]))"
-    r"|(?P<mpl>\bMPL(?:[- ]?v?[12](?:\.[01])?)?(?![\w]|\.\d)|\bMozilla\s+Public\s+License(?:\s+v?2(?:\.0)?)?)"
-    r"|(?P<busl>\bBUSL(?:-1\.1)?\b|\bBSL[- ]?1\.1\b|\bBusiness\s+Source\s+License(?:\s+v?1\.1)?)"
-    r"|(?P<sspl>\bSSPL(?:[- ]?v?1(?:\.0)?)?\b|\bServer\s+Side\s+Public\s+License)"
-    r"|(?P<elastic>\bElastic\s+License(?:\s+v?2(?:\.0)?)?|\bELv2\b)"
-    r"|(?P<epl>\bEPL(?:[- ]?v?[12]\.0)?\b|\bEclipse\s+Public\s+License)"
-    r"|(?P<isc>\bISC\s+licen[cs]e)|(?P<unlicense>\bUnlicense\b)"
-    r"|(?P<open>\bopen[- ]sourced?\b(?!\s+(?:alternatives?|competitors?|rivals?|community|world|ecosystem|"
-    r"movement|projects|tools|crowd|peers|options|maintainers|infrastructure|software\s+in\s+general)))"
-    r"|(?P<closed>\bclosed[- ]source\b|\bproprietary\b)"
-    r"|(?P<available>\bsource[- ]available\b)"
-    r"|(?P<dual>\bdual[- ]licen[cs](?:ed|e|ing)\b|\bcommercial\s+licen[cs]e\b)",
-    re.I,
-)
-# Cheap substring checks that let most sentences skip the license pattern.
-_LICENSE_HINTS = (
-    "gpl", "apache", "mit", "bsd", "mpl", "mozilla", "busl", "bsl", "business source", "sspl", "server side",
-    "elastic lic", "elv2", "epl", "eclipse pub", "isc", "unlicense", "open source", "open-source",
-    "closed", "proprietary", "source-available", "source available", "licen",
-)  # fmt: skip
-_CANONICAL_CASE = re.compile(
-    r"GPL|AGPL|LGPL|Apache|MIT|BSD|MPL|Mozilla|BUSL|BSL|Business|SSPL|Server|Elastic|ELv2|EPL|Eclipse|ISC|Unlicense"
-)
-# scancode categories of the license index: these are open source; the rest are not
-OPEN_CATEGORIES = frozenset({"Permissive", "Copyleft", "Copyleft Limited", "Public Domain"})
-
-
-@dataclass(frozen=True)
-class License:
-    start: int
-    end: int
-    kind: str  # "spdx" (a named license), "open", "closed", "available", "dual"
-    family: str | None  # GPL, Apache, BSD ... for named licenses
-    key: str | None  # the SPDX key where the version is known: GPL-3.0-only, BSD-3-Clause
-    is_open: bool | None  # from the license index category
-    negated: bool
-
-
-@lru_cache(maxsize=1)
-def _license_index() -> tuple[Licensing, dict[str, str]]:
-    """The SPDX licensing object and a map of SPDX key (lower case) -> scancode category."""
-    categories = {}
-    for entry in get_license_index():
-        for key in [entry.get("spdx_license_key"), *entry.get("other_spdx_license_keys", [])]:
-            if key:
-                categories[key.lower()] = entry.get("category", "")
-    return get_spdx_licensing(), categories
-
-
-_FAMILY_OPEN = {"GPL": True, "AGPL": True, "LGPL": True, "Apache": True, "MIT": True, "BSD": True,
-                "MPL": True, "EPL": True, "ISC": True, "Unlicense": True, "BUSL": False, "SSPL": False,
-                "Elastic": False}  # fmt: skip
-
-
-def _spdx(group: str, raw: str) -> tuple[str, str | None]:
-    """(family, SPDX key or None) for a license as written: 'GPLv3' -> (GPL, GPL-3.0-only)."""
-    version = re.search(r"(\d(?:\.\d)?)", raw)
-    ver = version.group(1) if version else None
-    if group == "gpl":
-        family = raw[: raw.upper().index("GPL") + 3].upper()
-        if ver is None:
-            return family, None
-        ver = ver if "." in ver else f"{ver}.0"
-        later = bool(re.search(r"later|\+", raw, re.I))
-        candidate = f"{family}-{ver}{'-or-later' if later else ''}"
-    elif group == "apache":
-        return "Apache", "Apache-2.0" if ver else None
-    elif group == "mit":
-        return "MIT", "MIT"
-    elif group == "bsd":
-        clause = re.search(r"([0-4])[- ]?clause", raw, re.I)
-        return "BSD", f"BSD-{clause.group(1)}-Clause" if clause else None
-    elif group == "mpl":
-        return "MPL", f"MPL-{ver if '.' in ver else ver + '.0'}" if ver else None
-    elif group == "busl":
-        return "BUSL", "BUSL-1.1"
-    elif group == "sspl":
-        return "SSPL", "SSPL-1.0"
-    elif group == "elastic":
-        return "Elastic", "Elastic-2.0"
-    elif group == "epl":
-        return "EPL", f"EPL-{ver if '.' in ver else ver + '.0'}" if ver else None
-    elif group == "isc":
-        return "ISC", "ISC"
-    else:
-        return "Unlicense", "Unlicense"
-    licensing, _ = _license_index()
-    try:
-        return family, str(licensing.parse(candidate, validate=True))
-    except ExpressionError:  # an unknown version ('GPL-9') stays a family-only mention
-        return family, None
-
-
-def licenses(text: str, layout: Layout) -> list[License]:
-    """Named licenses (normalised to SPDX with license-expression) and open/closed-source talk."""
-    _, categories = _license_index()
-    out = []
-    matches = [
-        m
-        for s, e in layout.sentences
-        if any(h in text[s:e].lower() for h in _LICENSE_HINTS)
-        for m in _LICENSE.finditer(text, s, e)
-    ]
-    for m in matches:
-        group, raw = m.lastgroup or "", m.group()
-        if group not in ("open", "closed", "available", "dual") and not _CANONICAL_CASE.match(raw):
-            # lower-case spellings ('agpl-3.0', 'mit') count only where the sentence talks licenses
-            s, e = layout.sentence_at(m.start())
-            if not re.search(r"licen[cs]", text[s:e], re.I):
-                continue
-        negated = negated_at(text, layout, m.start(), m.start())
-        if group in ("open", "closed", "available", "dual"):
-            is_open = {"open": True, "closed": False, "available": False}.get(group)
-            out.append(License(m.start(), m.end(), group, None, None, is_open, negated))
-            continue
-        family, key = _spdx(group, raw)
-        category = categories.get(key.lower()) if key else None
-        is_open = category in OPEN_CATEGORIES if category else _FAMILY_OPEN.get(family)
-        out.append(License(m.start(), m.end(), "spdx", family, key, is_open, negated))
-    return out
-
 
 # --- dates -------------------------------------------------------------------------------------
 
@@ -196,6 +65,7 @@ def dates(text: str, layout: Layout) -> list[Date]:
     """Years and dates stated as fact ('since 2019', 'March 2025'); forecasts ('by 2028') skipped."""
     out = []
     for m in _DATE.finditer(text):
+        month: int | None
         if m.group("iso"):
             year, month = int(m.group("iy")), int(m.group("im"))
         else:
@@ -244,6 +114,8 @@ class Version:
     at_least: bool  # "3.10 or later", "13+"
     negated: bool
     future: bool  # "on the roadmap", "will ship"
+    topic: frozenset[str] = frozenset()  # what it brought, by stem: 'key rotation arrived in v1.4'
+    latest: bool = False  # said to be the current release: 'the latest release, 2.1'
 
 
 def _vnum(text: str) -> tuple[int, ...]:
@@ -251,19 +123,30 @@ def _vnum(text: str) -> tuple[int, ...]:
 
 
 def _counted_follows(text: str, pos: int) -> bool:
-    """'Postgres 15 cluster' is a version; 'Postgres 15 tables' or '15 ms' is a figure."""
+    """'Postgres 15 cluster' is a version; 'Postgres 15 tables', '15 ms' or '10 million rows' is a
+    figure."""
     nxt = re.match(r"\s*([A-Za-z%]+)", text[pos:])
     if not nxt:
         return False
     word = nxt.group(1)
-    return word.lower() not in STOPWORDS and (word.endswith("s") or bool(UNIT.match(text, pos)))
+    scaled = word.lower() in SCALES
+    return scaled or (word.lower() not in STOPWORDS and (word.endswith("s") or bool(UNIT.match(text, pos))))
+
+
+_AFTER_VERSION = wordset(
+    "meant made brought broke took fixed dropped added shipped landed arrived introduced removed changed "
+    "adds brings ships introduces fixes drops removes changes requires needs supports"
+)
 
 
 def _unit_follows(text: str, pos: int) -> bool:
-    """A word other than a stop word follows: '2.5 seconds' is a figure, '3.0 this summer' and
-    '2.4 (November 2024)' are versions."""
+    """A word other than a stop word or a verb follows: '2.5 seconds' and '2.5 million' are
+    figures; '3.0 this summer', '1.4 meant' and '2.4 (November 2024)' are versions."""
     nxt = re.match(r"\s*([A-Za-z%]+)", text[pos:])
-    return bool(nxt) and nxt.group(1).lower() not in STOPWORDS and not text[pos:].startswith(" (")
+    if not nxt or text[pos:].startswith(" ("):
+        return False
+    word = nxt.group(1).lower()
+    return word not in STOPWORDS and word not in _AFTER_VERSION
 
 
 def versions(
@@ -280,18 +163,20 @@ def versions(
             (m.start(), m.end(), None, m.group("n1") or m.group("n2") or m.group("n3") or m.group("n4"))
         )
     for start, end, name in names:
-        m = re.match(r"\s+v?(\d+(?:\.\d+){0,2})(?![\w%]|[.,]\d)", text[end:])
+        after = re.match(r"\s+v?(\d+(?:\.\d+){0,2})(?![\w%]|[.,]\d)", text[end:])
         if (
-            m
-            and not overlaps(end, end + m.end(), taken)
-            and ("." in m.group(1) or not _counted_follows(text, end + m.end()))
+            after
+            and not overlaps(end, end + after.end(), taken)
+            and ("." in after.group(1) or not _counted_follows(text, end + after.end()))
         ):
-            found = [f for f in found if not overlaps(f[0], f[1], [(end, end + m.end())])]
-            found.append((start, end + m.end(), name, m.group(1)))
+            found = [f for f in found if not overlaps(f[0], f[1], [(end, end + after.end())])]
+            found.append((start, end + after.end(), name, after.group(1)))
     out = []
+    starts = sorted(f[0] for f in found)
     for start, end, subject, number in sorted(found):
         rng = _RANGE.match(text, end)
         cs, ce = layout.clause_at(start)
+        future = bool(_FUTURE.search(text, cs, ce))
         out.append(
             Version(
                 start,
@@ -299,11 +184,60 @@ def versions(
                 subject,
                 _vnum(number),
                 at_least=bool(rng),
-                negated=bool(NEGATION.search(text, cs, ce)),
-                future=bool(_FUTURE.search(text, cs, ce)),
+                negated=_version_negated(text, cs, ce, start),
+                future=future,
+                topic=_topic_at(text, layout, (start, end), subject, starts),
+                latest=not future and bool(_LATEST.search(text, cs, ce)),
             )
         )
     return out
+
+
+_LATEST = re.compile(r"\b(?:latest|current|newest|most\s+recent)\b", re.I)
+# Words about releasing, not about what was released: they say nothing of a version's topic.
+_RELEASE_WORDS = wordset(
+    "version versions release releases released releasing ship ships shipped shipping land lands landed "
+    "arrive arrives arrived add adds added introduce introduces introduced bring brings brought update "
+    "updates updated new latest current newest recent since v first stable public"
+)
+_VERB_NEGATION = re.compile(r"\b(?:not|never|cannot)\b|n't\b", re.I)
+
+
+def version_topic(text: str, subject: str | None = None) -> frozenset[str]:
+    """What a version is said to bring, by stem: 'Column-level lineage arrived in version 2.4' ->
+    {column, level, lineag}. Release verbs, months and the product's own name are not a topic."""
+    drop = {stem(w) for w in (_RELEASE_WORDS | frozenset(MONTHS) | wordset(subject or ""))}
+    words = context_words(text, exclude=_RELEASE_WORDS) - drop
+    return frozenset(w for w in words if w not in _MONTH_STEMS)
+
+
+def _topic_at(
+    text: str, layout: Layout, span: Span, subject: str | None, starts: list[int]
+) -> frozenset[str]:
+    """The topic of a version's clause; when that clause names none ('Version 2.3, released in
+    March 2025, added lineage'), the rest of its sentence up to another version."""
+    start, end = span
+    cs, ce = layout.clause_at(start)
+    topic = version_topic(text[cs:start] + " " + text[end:ce], subject)
+    if topic:
+        return topic
+    _, se = layout.sentence_at(start)
+    for s, e in (c for c in layout.clauses if c[0] >= ce):
+        if s >= se or any(s <= x < e for x in starts):
+            break
+        topic |= version_topic(text[s:e], subject)
+    return topic
+
+
+def _version_negated(text: str, cs: int, ce: int, start: int) -> bool:
+    """'No support for Python 3.8', 'Python 3.8 could not run it'; not 'needed no changes' after it."""
+    return bool(NEGATION.search(text, cs, start) or _VERB_NEGATION.search(text, start, ce))
+
+
+_MONTH_STEMS = frozenset(
+    stem(m)
+    for m in wordset("january february march april may june july august september october november december")
+)
 
 
 def version_near(

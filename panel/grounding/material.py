@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import pysbd
 
-from panel.grounding.facts import Facts, extract_facts
+from panel.grounding.facts import Facts, Placement, extract_facts
 from panel.grounding.spans import Sentence
 from panel.records import Evidence, Tool
 
@@ -29,6 +29,10 @@ _WHOLE = frozenset({"name", "category", "pricing.entry", "url"})
 _MARKER = re.compile(r"^(?:#{1,6}\s+|[-*+•]\s+|\d{1,3}[.)]\s+|>\s*)")
 _NEW_BLOCK = re.compile(r"^(?:#{1,6}\s|[-*+•]\s|\d{1,3}[.)]\s|>|\|)")
 _SPACE = re.compile(r"\s+")
+_HEADING = re.compile(r"^(#{1,6})\s")
+_FENCE = ("```", "~~~")
+_TABLE_RULE = re.compile(r"^\|?[\s:|-]+\|?$")  # | --- | :---: |
+_EMPHASIS = re.compile(r"\*\*|(?<!\w)__(?=\w)|(?<=\w)__(?!\w)")  # Markdown bold: **Fast.** reads Fast.
 MATERIAL_CACHE = 256
 
 
@@ -72,37 +76,120 @@ class Material:
         return [(s.id, s.source, s.text) for s in self.sentences]
 
 
-def _blocks(text: str) -> list[str]:
-    """Paragraphs of a field: blank lines, headings, list items and table rows start a new block,
-    so a README's bullets are not run together into one sentence."""
-    blocks: list[str] = []
-    current: list[str] = []
-    for raw in text.splitlines():
+@dataclass(frozen=True)
+class _Block:
+    text: str
+    kind: str = "text"  # text, heading, code (a fenced block) or row (a table row)
+    level: int = 0  # a heading's level: 1 for '#'
+    header: tuple[str, ...] = ()  # a table row's column headers
+
+
+def _cells(line: str) -> tuple[str, ...]:
+    return tuple(cell.strip() for cell in line.strip().strip("|").split("|"))
+
+
+class _Reader:
+    """Blocks of one field, line by line: paragraphs, headings, fenced code and table rows."""
+
+    def __init__(self) -> None:
+        self.blocks: list[_Block] = []
+        self.lines: list[str] = []
+        self.code: list[str] | None = None
+
+    def flush(self) -> None:
+        if self.lines:
+            self.blocks.append(_Block(" ".join(self.lines)))
+            self.lines = []
+
+    def fenced(self, line: str) -> bool:
+        """Inside a fenced block (or at its fence): kept whole, up to the closing fence."""
+        if self.code is None and not line.startswith(_FENCE):
+            return False
+        if self.code is None:
+            self.flush()
+            self.code = []
+        elif line.startswith(_FENCE):
+            self.blocks.append(_Block(" ".join(self.code), "code"))
+            self.code = None
+        elif line:
+            self.code.append(line)
+        return True
+
+    def row(self, line: str) -> None:
+        self.flush()
+        if _TABLE_RULE.match(line):
+            return
+        previous = self.blocks[-1] if self.blocks else None
+        header = previous.header if previous and previous.kind == "row" else _cells(line)
+        self.blocks.append(_Block(line, "row", header=header))
+
+    def line(self, raw: str) -> None:
         line = raw.strip()
-        if not line or _NEW_BLOCK.match(line):
-            if current:
-                blocks.append(" ".join(current))
-            current = [line] if line else []
-            if line.startswith("#"):
-                blocks.append(line)
-                current = []
-            continue
-        current.append(line)
-    if current:
-        blocks.append(" ".join(current))
-    return blocks
+        if self.fenced(line):
+            return
+        if line.startswith("|"):
+            self.row(line)
+        elif not line or _NEW_BLOCK.match(line):
+            self.flush()
+            heading = _HEADING.match(line)
+            if heading:
+                self.blocks.append(_Block(line, "heading", len(heading.group(1))))
+            elif line:
+                self.lines.append(line)
+        else:
+            self.lines.append(line)
+
+    def done(self) -> list[_Block]:
+        self.flush()
+        if self.code:
+            self.blocks.append(_Block(" ".join(self.code), "code"))
+        return self.blocks
+
+
+def _blocks(text: str) -> list[_Block]:
+    """Paragraphs of a field: blank lines, headings, list items and table rows start a new block,
+    so a README's bullets are not run together into one sentence. A fenced code block is one
+    block; a table's rule row is dropped and each row keeps the header row's cells."""
+    reader = _Reader()
+    for raw in text.splitlines():
+        reader.line(raw)
+    return reader.done()
+
+
+def _clean(text: str) -> str:
+    return _MARKER.sub("", _SPACE.sub(" ", _EMPHASIS.sub("", text)).strip()).strip()
 
 
 @lru_cache(maxsize=4096)
 def _split(block: str) -> tuple[str, ...]:
-    """Sentences of one block, whitespace collapsed and list or heading markers dropped."""
+    """Sentences of one block, whitespace collapsed and list, heading and bold markers dropped."""
     segmenter = pysbd.Segmenter(language="en", clean=False)
-    out = []
-    for piece in segmenter.segment(block):
-        text = _MARKER.sub("", _SPACE.sub(" ", piece).strip()).strip()
-        if text:
-            out.append(text)
-    return tuple(out)
+    return tuple(text for text in (_clean(piece) for piece in segmenter.segment(block)) if text)
+
+
+def _pieces(block: _Block) -> tuple[str, ...]:
+    """A command, a table row or a heading is one sentence; a paragraph is split."""
+    if block.kind in ("code", "row"):
+        return (_SPACE.sub(" ", block.text).strip(),)
+    if block.kind == "heading":
+        return (_clean(block.text),)
+    return _split(block.text)
+
+
+def _placed(source: str, text: str) -> list[tuple[str, Placement]]:
+    """The sentences of one field or source, each with where it sits: under which headings, in
+    a code block or in a table row."""
+    if source in _WHOLE:
+        return [(_SPACE.sub(" ", text).strip(), Placement())]
+    out: list[tuple[str, Placement]] = []
+    path: list[tuple[int, str]] = []  # the open headings, outermost first
+    for block in _blocks(text):
+        pieces = [p for p in _pieces(block) if p]
+        place = Placement(tuple(h for _, h in path), block.kind == "code", block.header)
+        if block.kind == "heading" and pieces:
+            path = [(lvl, h) for lvl, h in path if lvl < block.level] + [(block.level, pieces[0])]
+        out += [(piece, place) for piece in pieces]
+    return out
 
 
 def _parts(tool: Tool) -> tuple[tuple[str, str], ...]:
@@ -128,18 +215,16 @@ def _origins(tool: Tool) -> Origins:
 @lru_cache(maxsize=MATERIAL_CACHE)
 def _build(parts: tuple[tuple[str, str], ...], origins: Origins = ()) -> Material:
     sentences: list[Sentence] = []
+    places: list[Placement] = []
     for source, text in parts:
-        if source in _WHOLE:
-            pieces: tuple[str, ...] = (_SPACE.sub(" ", text).strip(),)
-        else:
-            pieces = tuple(p for block in _blocks(text) for p in _split(block))
-        for piece in pieces:
+        for piece, place in _placed(source, text):
             sentences.append(Sentence(f"s{len(sentences) + 1}", piece, source))
+            places.append(place)
     name = parts[0][1] if parts and parts[0][0] == "name" else ""
     return Material(
         name=name,
         sentences=tuple(sentences),
-        facts=extract_facts(name, tuple(sentences)),
+        facts=extract_facts(name, tuple(sentences), tuple(places)),
         origins={label: (url, at) for label, url, at in reversed(origins)},  # the first title wins
     )
 

@@ -95,6 +95,9 @@ def _runs(text: str, start: int, end: int) -> list[list[re.Match[str]]]:
     return runs
 
 
+_Token = tuple[int, int, re.Match[str]]  # a token's span, its possessive "'s" left out
+
+
 def find_names(
     text: str,
     layout: Layout,
@@ -108,52 +111,79 @@ def find_names(
     found: list[Name] = [Name(m.start(), m.end(), m.group()) for m in _STANDARD.finditer(text)]
     taken = [(n.start, n.end) for n in found] + list(skip or [])
     runs = _runs(text, 0, len(text))
-    # words that stand alone mid-sentence somewhere ('Forms' inside 'Marlin Forms' does not)
-    mid_sentence = {
+    mid_sentence = _mid_sentence_words(text, runs)
+    for run in runs:
+        if len(run) > MAX_NAME_WORDS:
+            continue  # a title or a shouted line, not a name
+        tokens = _free_tokens(text, run, taken)
+        if tokens and _is_word_name(text, tokens[0][0], tokens[0][1], known):
+            found.append(Name(tokens[0][0], tokens[0][1], text[tokens[0][0] : tokens[0][1]]))
+            tokens.pop(0)
+        name = _run_name(text, run, _trim_ordinary(text, tokens), mid_sentence, known, strict_starts)
+        if name is not None:
+            found.append(name)
+    for m in re.finditer(r"(?<![\w-])(" + "|".join(sorted(LOWERCASE_NAMES)) + r")(?![\w-])", text):
+        found.append(Name(m.start(), m.end(), m.group()))
+    return sorted(found, key=lambda n: n.start)
+
+
+def _mid_sentence_words(text: str, runs: list[list[re.Match[str]]]) -> set[str]:
+    """Words that stand alone mid-sentence somewhere ('Forms' inside 'Marlin Forms' does not)."""
+    return {
         m.group().lower().removesuffix(m.group("poss") or "")
         for run in runs
         if len(run) == 1
         for m in run
         if not _SENTENCE_OPENER.search(text, max(0, m.start() - 3), m.start())
     }
-    for run in runs:
-        if len(run) > MAX_NAME_WORDS:
-            continue  # a title or a shouted line, not a name
-        tokens = [(m.start(), m.end() - len(m.group("poss") or ""), m) for m in run]
-        tokens = [(s, e, m) for s, e, m in tokens if not any(a < e and s < b for a, b in taken)]
-        # "HIPAA-ready" names HIPAA; "English-speaking" names nothing
-        tokens = [
-            (s, e - len(t.group()) if (t := _LOWER_TAIL.search(text, s, e)) else e, m) for s, e, m in tokens
-        ]
-        if tokens and _is_word_name(text, tokens[0][0], tokens[0][1], known):
-            found.append(Name(tokens[0][0], tokens[0][1], text[tokens[0][0] : tokens[0][1]]))
-            tokens.pop(0)
-        while tokens and _ordinary(text[tokens[0][0] : tokens[0][1]]):
-            tokens.pop(0)
-        while tokens and text[tokens[-1][0] : tokens[-1][1]].lower() in PLACES | PLAN_NAMES | STOPWORDS:
-            tokens.pop()
-        if not tokens:
-            continue
-        start, end = tokens[0][0], tokens[-1][1]
-        word = text[start:end]
-        if len(tokens) == 1 and _ordinary(word):
-            continue
-        if all(text[s:e].lower() in PLACES for s, e, _ in tokens):
-            continue
-        opener = _SENTENCE_OPENER.search(text, max(0, start - 3), start) is not None or start == 0
-        # "Generated SDKs" at a sentence start is one ordinary word and a generic term
-        core = [t for t in tokens if not _generic(text[t[0] : t[1]])]
-        lead = text[core[0][0] : core[0][1]] if core else word
-        if strict_starts and opener and core[:1] == tokens[:1] and len(core) == 1 and not _distinctive(lead):
-            possessive = bool(run[-1].group("poss")) and tokens[-1][2] is run[-1]
-            listed = bool(_LIST_NEXT.match(text, end))
-            recurs = lead.lower() in mid_sentence
-            if not (possessive or listed or recurs or known(lead)):
-                continue
-        found.append(Name(start, end, word))
-    for m in re.finditer(r"(?<![\w-])(" + "|".join(sorted(LOWERCASE_NAMES)) + r")(?![\w-])", text):
-        found.append(Name(m.start(), m.end(), m.group()))
-    return sorted(found, key=lambda n: n.start)
+
+
+def _free_tokens(text: str, run: list[re.Match[str]], taken: list[tuple[int, int]]) -> list[_Token]:
+    """The run's tokens outside the `taken` spans, without a possessive or a lowercase tail."""
+    tokens = [(m.start(), m.end() - len(m.group("poss") or ""), m) for m in run]
+    tokens = [(s, e, m) for s, e, m in tokens if not any(a < e and s < b for a, b in taken)]
+    # "HIPAA-ready" names HIPAA; "English-speaking" names nothing
+    return [(s, e - len(t.group()) if (t := _LOWER_TAIL.search(text, s, e)) else e, m) for s, e, m in tokens]
+
+
+def _trim_ordinary(text: str, tokens: list[_Token]) -> list[_Token]:
+    """Ordinary words off the front of a run; places, plan names and stop words off its end."""
+    tokens = list(tokens)
+    while tokens and _ordinary(text[tokens[0][0] : tokens[0][1]]):
+        tokens.pop(0)
+    while tokens and text[tokens[-1][0] : tokens[-1][1]].lower() in PLACES | PLAN_NAMES | STOPWORDS:
+        tokens.pop()
+    return tokens
+
+
+def _run_name(
+    text: str,
+    run: list[re.Match[str]],
+    tokens: list[_Token],
+    mid_sentence: set[str],
+    known: Callable[[str], bool],
+    strict_starts: bool,
+) -> Name | None:
+    """The name the trimmed `tokens` of `run` spell, if they spell one."""
+    if not tokens:
+        return None
+    start, end = tokens[0][0], tokens[-1][1]
+    word = text[start:end]
+    if len(tokens) == 1 and _ordinary(word):
+        return None
+    if all(text[s:e].lower() in PLACES for s, e, _ in tokens):
+        return None
+    opener = _SENTENCE_OPENER.search(text, max(0, start - 3), start) is not None or start == 0
+    # "Generated SDKs" at a sentence start is one ordinary word and a generic term
+    core = [t for t in tokens if not _generic(text[t[0] : t[1]])]
+    lead = text[core[0][0] : core[0][1]] if core else word
+    if strict_starts and opener and core[:1] == tokens[:1] and len(core) == 1 and not _distinctive(lead):
+        possessive = bool(run[-1].group("poss")) and tokens[-1][2] is run[-1]
+        listed = bool(_LIST_NEXT.match(text, end))
+        recurs = lead.lower() in mid_sentence
+        if not (possessive or listed or recurs or known(lead)):
+            return None
+    return Name(start, end, word)
 
 
 def normalise(name: str) -> str:

@@ -16,6 +16,7 @@ from price_parser import Price
 from panel.grounding.spans import (
     DIGITS,
     NEGATION,
+    PLAN_NAMES,
     STOPWORDS,
     Layout,
     context_words,
@@ -176,6 +177,7 @@ class Free:
     end: int
     trial: bool  # a free trial, not a free offering
     negated: bool  # "no free tier", "isn't free"
+    every: bool = False  # "no paid tier": nothing the tool offers is paid
 
 
 def free_statements(text: str, layout: Layout) -> list[Free]:
@@ -199,7 +201,7 @@ def free_statements(text: str, layout: Layout) -> list[Free]:
             out.append(Free(*span, trial=False, negated=negated))
             continue
         if kind == "nopaid":
-            out.append(Free(start, end, trial=False, negated=False))
+            out.append(Free(start, end, trial=False, negated=False, every=True))
             continue
         negated = negated_at(text, layout, start, start)
         out.append(Free(start, end, trial=kind == "trial", negated=negated))
@@ -222,3 +224,42 @@ def clause_context(text: str, layout: Layout, start: int, end: int) -> frozenset
     cs, ce = layout.clause_at(start)
     ce = max(ce, end)
     return context_words(text[cs:start] + " " + text[end:ce], exclude=_PRICE_WORDS)
+
+
+# --- what a price is the price of ----------------------------------------------------------------
+
+_OFFERING = re.compile(
+    r"([\w-]+)\s+(?:plans?|tiers?|editions?|packages?|subscriptions?|contracts?|licen[cs]es?|options?|"
+    r"add-?ons?|bundles?|offerings?|versions?)\b",
+    re.I,
+)
+# Editions, by what they are: 'Cloud', 'managed' and 'SaaS' name the hosted one.
+_EDITIONS = {
+    "hosted": "hosted", "cloud": "hosted", "managed": "hosted", "saas": "hosted",
+    "self-hosted": "self-hosted", "self-host": "self-hosted", "self-hosting": "self-hosted",
+    "selfhosted": "self-hosted", "on-prem": "self-hosted", "on-premises": "self-hosted",
+    "on-premise": "self-hosted", "self-managed": "self-hosted",
+}  # fmt: skip
+# Words before 'plan' that say which plan by rank or billing, not by name: 'the entry plan' is
+# whichever plan is cheapest, so it is compared with every price.
+_RELATIVE = wordset(
+    "entry cheapest lowest base basic starting top highest paid free this that its every each one most "
+    "popular annual monthly yearly same other new current default cheaper priciest smallest largest "
+    "biggest only whole"
+)
+_WORD = re.compile(r"[A-Za-z][\w-]*")
+
+
+def plans(text: str) -> frozenset[str]:
+    """What a price (or a free statement) in this stretch of text is said of, when it names it:
+    the plan, edition or offering ('the Pro plan', 'the hosted tier', 'a support contract',
+    'Starter on Tidewater Cloud'), lower-cased, with editions by kind ('cloud' is 'hosted').
+    Empty: the tool's price in general. A word before 'plan', 'tier', 'contract' ... outranks the
+    rest: in 'the hosted Pro plan' the subject is Pro."""
+    named = {w.lower() for w in _OFFERING.findall(text)} - _RELATIVE - STOPWORDS
+    if named:
+        return frozenset(_EDITIONS.get(w, w) for w in named)
+    words = _WORD.findall(text)
+    editions = {_EDITIONS[w.lower()] for w in words if w.lower() in _EDITIONS}
+    names = {w.lower() for w in words if w[0].isupper() and w.lower() in PLAN_NAMES - {"free"}}
+    return frozenset(editions | names)

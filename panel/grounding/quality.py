@@ -49,6 +49,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypedDict
 
 from panel.records import QualityFlag, Tool
 
@@ -183,7 +184,33 @@ class Figures:
     trails_off: bool = False
 
 
-def _copying(words: list[str], examples: Mapping[str, str]) -> dict[str, object]:
+# What each measurement adds to Figures: its fields, by name, so `figures` is checked against it.
+class _Copying(TypedDict, total=False):
+    longest_run: int
+    longest_run_example: str
+    longest_run_text: str
+    copied_share: float
+    copied_share_example: str
+
+
+class _Repetition(TypedDict, total=False):
+    repeated_sentence: str
+    repeated_times: int
+    compression: float
+
+
+class _Structure(TypedDict, total=False):
+    longest_sentence: int
+    plain_share: float
+    function_share: float
+
+
+class _Ending(TypedDict, total=False):
+    ending: str
+    trails_off: bool
+
+
+def _copying(words: list[str], examples: Mapping[str, str]) -> _Copying:
     if len(words) < COPY_SHARE_RUN_WORDS or not examples:
         return {}
     runs = _shared_runs(words, _index(tuple(sorted(examples.items()))))
@@ -204,10 +231,10 @@ def _copying(words: list[str], examples: Mapping[str, str]) -> dict[str, object]
     }
 
 
-def _repetition(text: str, sentences: list[str]) -> dict[str, object]:
+def _repetition(text: str, sentences: list[str]) -> _Repetition:
     said = Counter(" ".join(s.lower().split()) for s in sentences)
     loops = [(s, n) for s, n in said.items() if n > 1 and s.count(" ") + 1 >= REPEAT_SENTENCE_WORDS]
-    found: dict[str, object] = {}
+    found: _Repetition = {}
     if loops:
         key, found["repeated_times"] = max(loops, key=lambda item: item[1])
         found["repeated_sentence"] = next(s for s in sentences if " ".join(s.lower().split()) == key)
@@ -217,8 +244,8 @@ def _repetition(text: str, sentences: list[str]) -> dict[str, object]:
     return found
 
 
-def _structure(text: str, words: list[str], sentences: list[str]) -> dict[str, object]:
-    found: dict[str, object] = {"longest_sentence": max((len(s.split()) for s in sentences), default=0)}
+def _structure(text: str, words: list[str], sentences: list[str]) -> _Structure:
+    found: _Structure = {"longest_sentence": max((len(s.split()) for s in sentences), default=0)}
     tokens = text.translate(_PLAIN_TABLE).split()
     if len(tokens) >= STRUCTURE_MIN_WORDS:
         found["plain_share"] = (sum(map(str.isalpha, tokens)) + sum(map(str.isdigit, tokens))) / len(tokens)
@@ -226,7 +253,7 @@ def _structure(text: str, words: list[str], sentences: list[str]) -> dict[str, o
     return found
 
 
-def _ending(text: str) -> dict[str, object]:
+def _ending(text: str) -> _Ending:
     end = text.rstrip()
     if not end:
         return {}

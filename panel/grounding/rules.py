@@ -2,10 +2,9 @@
 versions, names), each checked against the material's facts. Deterministic and model-free; fast
 enough to run on every save (see bench/claims.py).
 
-Statuses follow the issue: supported when the material says so, contradicted when it says
-something else of the same kind (a price when it states prices, a license when it states one, a
-figure of the same quantity), unsupported when it says nothing. Feature claims ("supports SSO")
-are left to the model pass, which grounding.merge_claims adds.
+Statuses: supported when the material says so, contradicted when it gives a different value for
+the same subject (judge.py says what that is, kind by kind), unsupported otherwise. Feature
+claims ("supports SSO") are left to the model pass, which grounding.merge_claims adds.
 """
 
 from __future__ import annotations
@@ -28,11 +27,12 @@ from panel.grounding.judge import (
     money_verdict,
     version_verdict,
 )
-from panel.grounding.kinds import License, Version, dates, licenses, version_near, versions
+from panel.grounding.kinds import Version, dates, version_near, versions
+from panel.grounding.licenses import License, licenses
 from panel.grounding.material import Material
 from panel.grounding.names import Name, find_names, normalise
-from panel.grounding.prices import Free, Money, clause_context, free_statements, prices
-from panel.grounding.spans import Layout, Number, Span, numbers
+from panel.grounding.prices import Free, Money, clause_context, free_statements, plans, prices
+from panel.grounding.spans import Layout, Number, Span, numbers, spans_of
 from panel.records import MAX_CLAIM_CHARS, Claim, ClaimKind, ClaimStatus
 
 NAME_MATCH = 90  # rapidfuzz ratio at which two spellings are the same name
@@ -167,12 +167,26 @@ class _Review:
 
     # --- prices --------------------------------------------------------------------------------
 
-    def price_context(self, start: int, end: int) -> frozenset[str]:
-        """Words about what is priced, from the clause but not past the neighbouring numbers."""
+    def _price_clause(self, start: int, end: int) -> Span:
+        """A price's clause, but not past the neighbouring numbers."""
         cs, ce = self.layout.clause_at(start)
         lo = max([cs, *(e for s, e in self.bounds if e <= start)])
         hi = min([ce, *(s for s, e in self.bounds if s >= end)])
+        return lo, max(hi, end)
+
+    def price_context(self, start: int, end: int) -> frozenset[str]:
+        """Words about what is priced, from the clause but not past the neighbouring numbers."""
+        lo, hi = self._price_clause(start, end)
         return clause_context(self.text[:hi], Layout(self.text[:hi], ((lo, hi),), ((lo, hi),)), start, end)
+
+    def price_plans(self, start: int, end: int) -> frozenset[str]:
+        """The plan or edition a price or free statement is said of ('the Pro plan at $149'),
+        from its clause, else from the sentence since the previous price ('Driftwood Cloud,
+        which keeps a history, costs €12')."""
+        lo, hi = self._price_clause(start, end)
+        ss, _ = self.layout.sentence_at(start)
+        back = max([ss, *(e for s, e in self.money_spans if e <= start)])
+        return plans(self.text[lo:hi]) or plans(self.text[back:hi])
 
     def counts_near(self, money: Money) -> list[Number]:
         """The numbers of a price's sentence that are not prices: what a total may be made of."""
@@ -215,8 +229,12 @@ def _price_claims(
         if r.about_other(m.start, names):
             found.append(_Found(m.start, m.end, "price", "unsupported"))
             continue
-        verdict = money_verdict(r.facts, m, r.price_context(m.start, m.end))
-        derived = derived_total(r.facts, r.text, m, r.counts_near(m)) if verdict[0] != "supported" else None
+        verdict = money_verdict(r.facts, m, r.price_context(m.start, m.end), r.price_plans(m.start, m.end))
+
+        plan = r.price_plans(m.start, m.end)
+        derived = (
+            derived_total(r.facts, r.text, m, r.counts_near(m), plan) if verdict[0] != "supported" else None
+        )
         if derived:
             fact, counts = derived
             r.spent += counts
@@ -230,7 +248,8 @@ def _price_claims(
         other = r.about_other(f.start, names)
         if other == "generic":
             continue  # "a workaround that is free" says nothing about any product
-        verdict = UNSUPPORTED if other else free_verdict(r.facts, f, r.free_words(f))
+        plan = r.price_plans(f.start, f.end)
+        verdict = UNSUPPORTED if other else free_verdict(r.facts, f, r.free_words(f), plan)
         found.append(_Found(f.start, f.end, "price", *verdict))
     return found
 
@@ -257,7 +276,7 @@ def rules_claims(review: str, material: Material) -> list[Claim]:
     r.money_spans = [(m.start, m.end) for m in money]
     frees = [x for x in free_statements(text, layout) if not _inside(x.start, code)]
     found_dates = [x for x in dates(text, layout) if not _inside(x.start, code)]
-    taken = code + [(x.start, x.end) for x in [*lics, *money, *found_dates]]
+    taken = code + spans_of(lics, money, found_dates)
     names = r.names(skip=taken)
     spans = [(n.start, n.end, n.text) for n, _ in names]
     vers = [r.with_subject(v) for v in versions(text, layout, spans, taken)]

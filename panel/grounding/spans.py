@@ -8,11 +8,21 @@ most of the 5 ms budget, and the rules only need sentence starts and clause boun
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 Span = tuple[int, int]
+
+
+class Located(Protocol):
+    """Anything found at a place in a text: a license, a price, a date, a name."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,11 @@ def wordset(text: str) -> frozenset[str]:
 
 def overlaps(start: int, end: int, spans: list[Span]) -> bool:
     return any(s < end and start < e for s, e in spans)
+
+
+def spans_of(*found: Iterable[Located]) -> list[Span]:
+    """The spans of what was found, of any kinds: what later readers of the text skip."""
+    return [(x.start, x.end) for group in found for x in group]
 
 
 # --- numbers -----------------------------------------------------------------------------------

@@ -300,7 +300,7 @@ def _row(
     # What `panel publish` compares (publishing._content): everything but the lifecycle fields,
     # of the record with its claims recomputed (as publish validates it), so claims stored
     # before the rules last changed do not make a draft look edited.
-    content = refreshed.model_dump_json(exclude=LIFECYCLE)
+    content = refreshed.model_dump_json(exclude=set(LIFECYCLE))
     panels = panels_of(record)
     updated_ts = record.updated_at.timestamp()
     return RowFacts(

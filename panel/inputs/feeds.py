@@ -150,20 +150,7 @@ def _csv(path: Path) -> Iterator[FeedRow]:
         raise InputError("the CSV feed is empty; it needs a header row", where=path) from None
     except csv.Error as exc:
         raise InputError(f"line 1: the CSV header cannot be read: {exc}", where=path) from None
-    header = [h.strip() for h in header]
-    unknown = [h for h in header if h not in CSV_FIELDS]
-    missing = [h for h in ("name", "description") if h not in header]
-    if unknown or missing or len(set(header)) != len(header):
-        problem = (
-            f"unknown column {unknown[0]!r}"
-            if unknown
-            else f"missing column {missing[0]!r}"
-            if missing
-            else "a column is named twice"
-        )
-        raise InputError(
-            f"line 1: CSV header: {problem}", where=path, hint=f"columns: {', '.join(CSV_FIELDS)}"
-        )
+    header = _csv_header(header, path)
 
     def rows() -> Iterator[FeedRow]:
         while True:
@@ -186,20 +173,41 @@ def _csv(path: Path) -> Iterator[FeedRow]:
                 name = cells[header.index("name")] if len(cells) > header.index("name") else None
                 yield FeedRow(where, error=f"expected {len(header)} fields, found {len(cells)}", name=name)
                 continue
-            row = dict(zip(header, cells, strict=True))
-            data: dict[str, object] = {
-                k: v for k, v in row.items() if not k.startswith("pricing_") and v != ""
-            }
-            if row.get("pricing_entry") or row.get("pricing_detail"):
-                data["pricing"] = {
-                    "entry": row.get("pricing_entry", ""),
-                    "detail": row.get("pricing_detail", ""),
-                }
-            data.setdefault("name", row.get("name", ""))
-            data.setdefault("description", row.get("description", ""))
-            yield _validate(data, where)
+            yield _validate(_csv_tool_fields(dict(zip(header, cells, strict=True))), where)
 
     return rows()
+
+
+def _csv_header(cells: list[str], path: Path) -> list[str]:
+    """The header's column names, or an InputError naming the first bad column."""
+    header = [h.strip() for h in cells]
+    unknown = [h for h in header if h not in CSV_FIELDS]
+    missing = [h for h in ("name", "description") if h not in header]
+    if unknown or missing or len(set(header)) != len(header):
+        problem = (
+            f"unknown column {unknown[0]!r}"
+            if unknown
+            else f"missing column {missing[0]!r}"
+            if missing
+            else "a column is named twice"
+        )
+        raise InputError(
+            f"line 1: CSV header: {problem}", where=path, hint=f"columns: {', '.join(CSV_FIELDS)}"
+        )
+    return header
+
+
+def _csv_tool_fields(row: dict[str, str]) -> dict[str, object]:
+    """A CSV row's cells as tool fields: empty cells left out, the two pricing columns joined."""
+    data: dict[str, object] = {k: v for k, v in row.items() if not k.startswith("pricing_") and v != ""}
+    if row.get("pricing_entry") or row.get("pricing_detail"):
+        data["pricing"] = {
+            "entry": row.get("pricing_entry", ""),
+            "detail": row.get("pricing_detail", ""),
+        }
+    data.setdefault("name", row.get("name", ""))
+    data.setdefault("description", row.get("description", ""))
+    return data
 
 
 def _folder(path: Path) -> Iterator[FeedRow]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal, TypeVar, cast
 
 from panel.errors import FetchError, FetchFailed
@@ -119,7 +120,7 @@ class Gatherer:
     def gather(self, url: str, name: str = "") -> Gathered:
         """The tool at `url`; `name` (from a feed) names it, else its page does."""
         gathered = Gathered(url)
-        home = self._attempt(gathered, lambda: self.read(url, PAGE_TITLES["home"], "page", "page"))
+        home = self._attempt(gathered, partial(self.read, url, PAGE_TITLES["home"], "page", "page"))
         reads: list[Read] = []
         if home is not None and home.page is not None:
             gathered.main_read = True
@@ -148,10 +149,7 @@ class Gatherer:
         reads = []
         for candidate in choose(home.page.url, home.page.links, self.budget):
             title = PAGE_TITLES[candidate.purpose]
-            link = candidate.link.url
-            read = self._attempt(
-                gathered, lambda link=link, title=title: self.read(link, title, "page", "page")
-            )
+            read = self._attempt(gathered, partial(self.read, candidate.link.url, title, "page", "page"))
             if read is not None:
                 reads.append(read)
         return reads
@@ -165,7 +163,7 @@ class Gatherer:
             for doc in documents(package, self.env):
                 if len(found) >= MAX_REGISTRY_DOCUMENTS:
                     return found
-                read = self._attempt(gathered, lambda doc=doc: self._registry(doc))
+                read = self._attempt(gathered, partial(self._registry, doc))
                 if read is None:
                     break  # a package the registry lacks has no release to ask about either
                 found.append(read)

@@ -212,6 +212,15 @@ def documents(package: Package, env: Mapping[str, str] | None = None) -> list[Do
 # --- reading each registry's documents -----------------------------------------------------------
 
 
+def _object(value: Any) -> Mapping[str, Any]:
+    """A JSON object field, or an empty one when the document has something else there."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _day(value: Any) -> str:
     match = re.match(r"\d{4}-\d{2}-\d{2}", str(value or ""))
     return match.group() if match else ""
@@ -233,15 +242,15 @@ def _released(version: str, day: str, verb: str = "released") -> str:
 
 
 def _pypi(data: Mapping[str, Any], name: str) -> list[str]:
-    info = data.get("info") if isinstance(data.get("info"), Mapping) else {}
+    info = _object(data.get("info"))
     classifiers = [
-        c for c in info.get("classifiers") or [] if isinstance(c, str) and c.startswith("License ::")
+        c for c in _list(info.get("classifiers")) if isinstance(c, str) and c.startswith("License ::")
     ]
     license_ = _short(info.get("license_expression")) or _short(info.get("license"))
     if not license_ and classifiers:
         license_ = classifiers[0].rsplit("::", 1)[-1].strip()
     version = _short(info.get("version"), 60)
-    files = data.get("urls") if isinstance(data.get("urls"), list) else []
+    files = _list(data.get("urls"))
     times = sorted(
         _day(f.get("upload_time_iso_8601") or f.get("upload_time")) for f in files if isinstance(f, Mapping)
     )
@@ -278,12 +287,12 @@ def _python_range(spec: str) -> str:
 
 
 def _npm(data: Mapping[str, Any], name: str) -> list[str]:
-    tags = data.get("dist-tags") if isinstance(data.get("dist-tags"), Mapping) else {}
+    tags = _object(data.get("dist-tags"))
     version = _short(tags.get("latest"), 60)
-    versions = data.get("versions") if isinstance(data.get("versions"), Mapping) else {}
-    latest = versions.get(version) if isinstance(versions.get(version), Mapping) else {}
+    versions = _object(data.get("versions"))
+    latest = _object(versions.get(version))
     license_ = _license_field(latest.get("license")) or _license_field(data.get("license"))
-    times = data.get("time") if isinstance(data.get("time"), Mapping) else {}
+    times = _object(data.get("time"))
     sentences = [f"npm package {data.get('name') or name}."]
     if license_:
         sentences.append(f"License (npm metadata): {license_}.")
@@ -298,11 +307,11 @@ def _license_field(value: Any) -> str:
 
 
 def _crates(data: Mapping[str, Any], name: str) -> list[str]:
-    crate = data.get("crate") if isinstance(data.get("crate"), Mapping) else {}
+    crate = _object(data.get("crate"))
     version = _short(
         crate.get("max_stable_version") or crate.get("max_version") or crate.get("newest_version"), 60
     )
-    entries = [v for v in data.get("versions") or [] if isinstance(v, Mapping)]
+    entries = [v for v in _list(data.get("versions")) if isinstance(v, Mapping)]
     latest = next((v for v in entries if v.get("num") == version), entries[0] if entries else {})
     sentences = [f"Crate {crate.get('name') or name} on crates.io."]
     if _short(latest.get("license")):
@@ -312,7 +321,7 @@ def _crates(data: Mapping[str, Any], name: str) -> list[str]:
 
 
 def _github(data: Mapping[str, Any], name: str) -> list[str]:
-    license_ = data.get("license") if isinstance(data.get("license"), Mapping) else {}
+    license_ = _object(data.get("license"))
     spdx = _short(license_.get("spdx_id"))
     sentences = [f"GitHub repository {data.get('full_name') or name}."]
     if spdx:

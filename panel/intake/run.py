@@ -20,6 +20,7 @@ from panel.errors import FetchError, InputError
 from panel.intake.feeds import BadEntry, Entry, Feed, open_feed
 from panel.intake.fetcher import MAX_FEED_BYTES, Fetcher
 from panel.intake.gather import Event, EventSink, Gathered, Gatherer, Verb
+from panel.intake.links import PAGE_BUDGET
 from panel.intake.snapshots import Snapshots
 from panel.intake.sources import build_sources
 from panel.intake.state import Taken
@@ -30,6 +31,7 @@ from panel.records import MAX_DESCRIPTION, Source, Tool
 # with the claims machinery, which lives above intake).
 Conflicts = Callable[[Tool], list[str]]
 Progress = Callable[[int, int | None], None]  # entries done, entries in all (None: unknown)
+_VERBS: dict[str, Verb] = {"written": "Wrote", "updated": "Updated", "unchanged": "Unchanged"}
 
 
 @dataclass
@@ -74,8 +76,7 @@ class Intake:
         self.on_event = on_event
         self.conflicts = conflicts
         self.progress = progress
-        options = {"budget": budget} if budget else {}
-        self.gatherer = Gatherer(fetcher, Snapshots.under(outputs), on_event, **options)
+        self.gatherer = Gatherer(fetcher, Snapshots.under(outputs), on_event, budget=budget or PAGE_BUDGET)
         self.tally = Tally()
 
     def urls(self, urls: Sequence[str]) -> Tally:
@@ -142,7 +143,7 @@ class Intake:
             self.on_event(Event("Failed", exc.where or url, exc.problem))
             return None, gathered
         self.tally.written.append(written)
-        verb: Verb = {"written": "Wrote", "updated": "Updated", "unchanged": "Unchanged"}[written.status]
+        verb = _VERBS[written.status]
         self.on_event(Event(verb, str(written.path)))
         return written, gathered
 

@@ -68,7 +68,8 @@ def _from_microdata(items: Iterable[Any]) -> Iterator[dict[str, Any]]:
         if isinstance(item, dict):
             kind = item.get("type")
             kinds = kind if isinstance(kind, list) else [kind]
-            props = item.get("properties") if isinstance(item.get("properties"), dict) else {}
+            found = item.get("properties")
+            props = found if isinstance(found, dict) else {}
             yield {"@type": [str(k).rsplit("/", 1)[-1] for k in kinds if k], **_plain(props)}
 
 

@@ -66,7 +66,8 @@ def existing(path: Path) -> Existing | None:
     if not path.exists():
         return None
     data = load_mapping(path)
-    sources = data.get("sources") if isinstance(data.get("sources"), list) else []
+    found = data.get("sources")
+    sources = found if isinstance(found, list) else []
     kept = [s for s in sources if isinstance(s, dict) and not s.get("reader")]
     return Existing(data, kept)
 

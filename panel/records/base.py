@@ -7,7 +7,7 @@ is read back.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 # Size limits for vendor text (documented in the README). Longer input is rejected, not cut.
 MAX_NAME = 200
@@ -59,12 +59,13 @@ def verdict_for(score: int, threshold: int) -> Verdict:
     return "ship" if score >= threshold else "skip"
 
 
-def text_field(max_length: int, *, required: bool = False) -> Any:
-    return Annotated[
-        str,
-        Strict(),
-        StringConstraints(strip_whitespace=True, min_length=1 if required else 0, max_length=max_length),
-    ]
+def text_limits(max_length: int, *, required: bool = False) -> StringConstraints:
+    """The rule for a field of vendor text: a string (no coercion), stripped, at most
+    `max_length` characters, and not empty when `required`. Use as `Annotated[str, text_limits(n)]`,
+    which a type checker reads as `str`."""
+    return StringConstraints(
+        strict=True, strip_whitespace=True, min_length=1 if required else 0, max_length=max_length
+    )
 
 
 def utcnow() -> datetime:

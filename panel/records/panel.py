@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, overload
 
 from pydantic import (
     BaseModel,
@@ -56,7 +56,8 @@ class Lifecycle(Record):
     history: list[Change] = Field(default_factory=list)
 
     @model_serializer(mode="wrap")
-    def _readable_order(self, handler: SerializerFunctionWrapHandler):  # no return type: keeps the schema
+    # No return type: pydantic would publish it as the record's serialization schema.
+    def _readable_order(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
         """kind and schema_version first, the (long) history last, for people reading the file."""
         data = handler(self)
         first = {k: data.pop(k) for k in ("kind", "schema_version") if k in data}
@@ -211,9 +212,18 @@ def panels_of(record: ToolPanel | Comparison) -> list[ToolPanel]:
     return record.panels if isinstance(record, Comparison) else [record]
 
 
+@overload
+def with_panels(record: ToolPanel, panels: list[ToolPanel]) -> ToolPanel: ...
+@overload
+def with_panels(record: Comparison, panels: list[ToolPanel]) -> Comparison: ...
 def with_panels(record: ToolPanel | Comparison, panels: list[ToolPanel]) -> ToolPanel | Comparison:
     """`record` holding `panels` instead (for a panel record: the one panel)."""
     return record.model_copy(update={"panels": panels}) if isinstance(record, Comparison) else panels[0]
+
+
+# A panel, a comparison, or a record that may be either (read from a file): a function typed
+# with it gives back the kind it was given.
+RecordT = TypeVar("RecordT", ToolPanel, Comparison, ToolPanel | Comparison)
 
 
 LIFECYCLE = frozenset(

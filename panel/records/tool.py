@@ -21,13 +21,15 @@ from panel.records.base import (
     MAX_TAGLINE,
     MAX_URL,
     Record,
-    text_field,
+    text_limits,
 )
 
 
 class Pricing(Record):
-    entry: text_field(40) = Field(default="", description="free, freemium, paid, open-source, ...")
-    detail: text_field(MAX_PRICING_DETAIL) = ""
+    entry: Annotated[str, text_limits(40)] = Field(
+        default="", description="free, freemium, paid, open-source, ..."
+    )
+    detail: Annotated[str, text_limits(MAX_PRICING_DETAIL)] = ""
 
     @field_validator("entry")
     @classmethod
@@ -45,7 +47,7 @@ def _http_url(value: str) -> str:
     return value
 
 
-Url = Annotated[text_field(MAX_URL), AfterValidator(_http_url)]
+Url = Annotated[str, text_limits(MAX_URL), AfterValidator(_http_url)]
 # How `panel intake` turned a fetched body into a source's text; `panel recheck` reads a new body
 # of the same address the same way.
 SourceReader = Literal["page", "pypi", "npm", "crates", "github", "github-release", "hub"]
@@ -64,9 +66,9 @@ class Source(Record):
     these, and intake never replaces them.
     """
 
-    title: text_field(MAX_SOURCE_TITLE, required=True)
-    text: text_field(MAX_SOURCE_CHARS) = ""
-    path: text_field(500) = Field(
+    title: Annotated[str, text_limits(MAX_SOURCE_TITLE, required=True)]
+    text: Annotated[str, text_limits(MAX_SOURCE_CHARS)] = ""
+    path: Annotated[str, text_limits(500)] = Field(
         default="", description="The file the text was read from, beside the tool file."
     )
     url: Url = Field(
@@ -83,7 +85,7 @@ class Source(Record):
     reader: SourceReader | None = Field(
         default=None, description="How the body became this text: a web page or a registry's API."
     )
-    left_out: text_field(MAX_LEFT_OUT) = Field(
+    left_out: Annotated[str, text_limits(MAX_LEFT_OUT)] = Field(
         default="", description="What was left out of a long page to keep within the limits."
     )
 
@@ -104,10 +106,10 @@ class Source(Record):
 class Tool(Record):
     """One newly launched tool, as its vendor describes it. Every field is untrusted text."""
 
-    name: text_field(MAX_NAME, required=True)
-    description: text_field(MAX_DESCRIPTION, required=True)
-    tagline: text_field(MAX_TAGLINE) = Field(default="", description='The "best for" line.')
-    category: text_field(MAX_CATEGORY) = ""
+    name: Annotated[str, text_limits(MAX_NAME, required=True)]
+    description: Annotated[str, text_limits(MAX_DESCRIPTION, required=True)]
+    tagline: Annotated[str, text_limits(MAX_TAGLINE)] = Field(default="", description='The "best for" line.')
+    category: Annotated[str, text_limits(MAX_CATEGORY)] = ""
     pricing: Pricing = Field(default_factory=Pricing)
     url: Url = ""
     sources: Annotated[list[Source], Field(max_length=MAX_SOURCES)] = Field(

@@ -22,8 +22,10 @@ PERSONA_FIGURES = ("Reviews", "Ship rate", "Mean score", "Min", "Median", "Max")
 BUCKET_FIGURES = tuple(f"Scores {label}" for label in BUCKET_LABELS)
 GROUNDING_FIGURES = ("Claims per review", "Unsupported", "Contradicted", "Checked by people")
 SIMILARITY_FIGURE = "Similarity to others"
-CHANGES_FIGURES = ("Reviews", "Edited", "Score changed", "Mean |Δ|", "|Δ| when changed", "Max |Δ|")
-CHANGES_FIGURES += ("ship→skip", "skip→ship")
+CHANGES_FIGURES = (
+    *("Reviews", "Edited", "Score changed", "Mean |Δ|", "|Δ| when changed", "Max |Δ|"),
+    *("ship→skip", "skip→ship"),
+)
 
 Column = tuple[str, list[str]]  # (heading, one value per figure label)
 

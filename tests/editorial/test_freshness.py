@@ -18,24 +18,35 @@ NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
 def pricing(text: str, at: datetime = READ) -> Source:
-    return Source(title="Pricing page", text=text, url="https://v.example/pricing", fetched_at=at, reader="page")
+    return Source(
+        title="Pricing page", text=text, url="https://v.example/pricing", fetched_at=at, reader="page"
+    )
 
 
 def record(status: str = "published") -> ToolPanel:
     base = panel("Orrery")
     tool = base.tool.model_copy(update={"sources": [pricing("The Team plan costs $12 per seat per month.")]})
-    reviews = [*base.reviews[:1], review("skeptic", 55, text=f"{PARAGRAPH} At $12 per seat per month it is fair.")]
+    reviews = [
+        *base.reviews[:1],
+        review("skeptic", 55, text=f"{PARAGRAPH} At $12 per seat per month it is fair."),
+    ]
     return base.model_copy(update={"tool": tool, "reviews": reviews, "status": status})
 
 
 def new_tool(old: ToolPanel) -> dict:
-    return {"Orrery": old.tool.model_copy(update={"sources": [pricing("The Team plan costs $15 per seat per month.", NOW)]})}
+    return {
+        "Orrery": old.tool.model_copy(
+            update={"sources": [pricing("The Team plan costs $15 per seat per month.", NOW)]}
+        )
+    }
 
 
 def test_a_changed_source_flips_a_claim_and_a_published_record_goes_stale():
     personas = load_personas()
     old = record()
-    updated, found, stale = with_sources(old, new_tool(old), personas, "rex", "1 source checked: 1 changed", NOW)
+    updated, found, stale = with_sources(
+        old, new_tool(old), personas, "rex", "1 source checked: 1 changed", NOW
+    )
     [flip] = found
     assert (flip.persona, flip.before.status, flip.after.status) == ("skeptic", "supported", "contradicted")
     assert flip.before.evidence is not None and flip.before.evidence.fetched_at == READ
@@ -76,4 +87,7 @@ def test_sources_checked_is_the_oldest_real_check_never_the_render_time():
 def test_the_history_note_says_what_the_sources_did():
     assert SourcesReport().note() == "no fetched sources to check"
     report = SourcesReport(3, ("Pricing page",)) + SourcesReport(1, (), ("PyPI: x: HTTP 503",))
-    assert report.note() == "4 sources checked: 1 changed (Pricing page), 1 could not be fetched (PyPI: x: HTTP 503)"
+    assert (
+        report.note()
+        == "4 sources checked: 1 changed (Pricing page), 1 could not be fetched (PyPI: x: HTTP 503)"
+    )

@@ -370,6 +370,15 @@ def test_opinion_only_paragraphs_give_no_contradicted_claims(outcomes):
     assert corpus.opinion_contradictions(outcomes) == []
 
 
+def test_rich_material_gives_no_false_contradictions(outcomes):
+    """Whole READMEs, pricing pages and changelogs state many prices, versions and figures; a
+    claim is contradicted only by one about the same subject (issue 15, section 5)."""
+    rich = [o for o in outcomes if o.case.rich]
+    assert len(rich) >= 16 and {o.case.split for o in rich} == {"dev", "holdout"}
+    assert corpus.false_contradictions(outcomes) == []
+    assert corpus.rich_contradicted_recall(outcomes) >= corpus.TARGETS["contradicted recall"]
+
+
 def test_every_corpus_evidence_is_a_sentence_of_its_material(outcomes):
     for o in outcomes:
         m = material_for(o.case.tool)

@@ -42,19 +42,28 @@ def test_evidence_names_the_page_and_when_it_was_read():
         "https://vendor.example/license",
         READ,
     )
-    assert claim.evidence.origin() == "source: License page, https://vendor.example/license, read 2026-10-03 09:00 UTC"
+    assert (
+        claim.evidence.origin()
+        == "source: License page, https://vendor.example/license, read 2026-10-03 09:00 UTC"
+    )
 
 
 def test_evidence_from_a_field_or_a_persons_source_has_no_address():
     material = material_for(TOOL)
     sentence = next(s for s in material.sentences if s.source == "source: Notes")
-    assert material.evidence(sentence) == Evidence(id=sentence.id, sentence=sentence.text, source="source: Notes")
+    assert material.evidence(sentence) == Evidence(
+        id=sentence.id, sentence=sentence.text, source="source: Notes"
+    )
     assert Evidence(id="s1", sentence="x", source="description").origin() == "description"
 
 
 def test_the_same_text_read_at_another_time_is_other_evidence():
     later = TOOL.model_copy(
-        update={"sources": [s.model_copy(update={"fetched_at": datetime(2026, 11, 1, tzinfo=UTC)}) for s in TOOL.sources]}
+        update={
+            "sources": [
+                s.model_copy(update={"fetched_at": datetime(2026, 11, 1, tzinfo=UTC)}) for s in TOOL.sources
+            ]
+        }
     )
     first, second = material_for(TOOL), material_for(later)
     assert first is not second

@@ -184,3 +184,45 @@ def test_versions_dates_figures_and_names():
         ("count:contributor", 41.0),
     ]
     assert {"python", "aws", "googlecloud", "lanternfish"} <= set(f.names)
+
+
+def test_markdown_code_blocks_tables_and_bold():
+    """A fenced block is one sentence, a table keeps its rows (not its rule row), bold markers go."""
+    readme = (
+        "## Speed\n\n- **Fast.** Builds take 2 s.\n\n```bash\n$ lanternfish build\nbuilt in 2 s\n```\n\n"
+        "| Plan | Price |\n|---|---|\n| Team | $9 a month |\n"
+    )
+    m = material_for(tool(sources=[Source(title="README", text=readme)]))
+    texts = [s.text for s in m.sentences if s.source == "source: README"]
+    assert texts == [
+        "Speed",
+        "Fast.",
+        "Builds take 2 s.",
+        "$ lanternfish build built in 2 s",
+        "| Plan | Price |",
+        "| Team | $9 a month |",
+    ]
+
+
+def test_what_a_sentence_sits_under_adds_to_its_facts():
+    """A command or its output states nothing; a price is of the plan its heading or table column
+    names; a changelog entry is what its heading's version brought (the heading is the evidence)."""
+    pricing = (
+        "## Team\n\n$12 a month.\n\n## Plans\n\n| | Solo | Studio |\n|---|---|---|\n| Price | $5 | $40 |\n"
+    )
+    changelog = (
+        "## 2.1.0 (2025-05-02)\n\n- Saved searches.\n\n```\n$ lanternfish --version\n0.9.1, 40% faster\n```\n"
+    )
+    m, f = facts_of(
+        sources=[Source(title="Pricing", text=pricing), Source(title="Changelog", text=changelog)]
+    )
+    assert [(str(p.money.amount), sorted(p.plans)) for p in f.prices] == [
+        ("12", ["team"]),
+        ("5", ["solo"]),
+        ("40", ["studio"]),
+    ]
+    assert [(m.sentences[i].text, v.number, sorted(v.topic)) for i, v in f.versions] == [
+        ("2.1.0 (2025-05-02)", (2, 1, 0), []),
+        ("2.1.0 (2025-05-02)", (2, 1, 0), ["sav", "search"]),
+    ]
+    assert f.figures == ()

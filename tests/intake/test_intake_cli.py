@@ -10,16 +10,25 @@ import time
 from pathlib import Path
 
 import pytest
-from vendorsite import VendorSite
 
 from panel.inputs.toolfiles import load_tool
 
 from conftest import panel_command, run_panel, tree
+from vendorsite import VendorSite
 
 
 def intake(site: VendorSite, cwd: Path, *args: str, timeout: str = "5"):
     return run_panel(
-        "intake", *args, "--allow-host", site.host, "--delay", "0", "--timeout", timeout, cwd=cwd, env=site.env()
+        "intake",
+        *args,
+        "--allow-host",
+        site.host,
+        "--delay",
+        "0",
+        "--timeout",
+        timeout,
+        cwd=cwd,
+        env=site.env(),
     )
 
 
@@ -49,7 +58,9 @@ def test_a_feed_becomes_one_tool_file_per_entry_with_dated_evidence(vendor_site:
     assert "Business Source License 1.1 (BUSL-1.1)" in license_page.text
     assert "License (PyPI metadata): BUSL-1.1." in fernwick.sources[5].text
     lantern = load_tool(workdir / "tools/lanternfish.yaml")
-    assert {"License page", "npm: lanternfish", "crates.io: lanternfish-core"} <= {s.title for s in lantern.sources}
+    assert {"License page", "npm: lanternfish", "crates.io: lanternfish-core"} <= {
+        s.title for s in lantern.sources
+    }
     murmur = load_tool(workdir / "tools/murmur-1b.yaml")
     assert "Hugging Face Hub: murmur-ai/murmur-1b" in {s.title for s in murmur.sources}
 
@@ -63,14 +74,18 @@ def test_registry_facts_that_conflict_with_the_pages_are_named(vendor_site: Vend
     assert f"# Conflict: {said}" in header
 
 
-def test_a_rerun_of_an_unchanged_feed_fetches_no_bodies_and_writes_nothing(vendor_site: VendorSite, workdir: Path):
+def test_a_rerun_of_an_unchanged_feed_fetches_no_bodies_and_writes_nothing(
+    vendor_site: VendorSite, workdir: Path
+):
     assert intake(vendor_site, workdir, "--feed", f"{vendor_site.url}/feed.atom").returncode == 0
     before, bodies = tree(workdir), vendor_site.total_bodies()
     stamps = {p: p.stat().st_mtime_ns for p in workdir.rglob("*") if p.is_file()}
     again = intake(vendor_site, workdir, "--feed", f"{vendor_site.url}/feed.atom")
     assert again.returncode == 0, again.stderr
     assert vendor_site.total_bodies() == bodies and vendor_site.requests["/feed.atom"] == 2
-    assert tree(workdir) == before and stamps == {p: p.stat().st_mtime_ns for p in workdir.rglob("*") if p.is_file()}
+    assert tree(workdir) == before and stamps == {
+        p: p.stat().st_mtime_ns for p in workdir.rglob("*") if p.is_file()
+    }
     assert "3 taken in before (skipped)" in again.stdout
 
 
@@ -83,7 +98,9 @@ def test_a_rerun_by_url_asks_conditionally_and_leaves_the_file_alone(vendor_site
     assert tree(workdir) == before
 
 
-def test_hostile_and_broken_entries_are_each_named_and_the_rest_taken_in(vendor_site: VendorSite, workdir: Path):
+def test_hostile_and_broken_entries_are_each_named_and_the_rest_taken_in(
+    vendor_site: VendorSite, workdir: Path
+):
     other = VendorSite().start()
     vendor_site.other_port = other_port = other.port
     try:
@@ -94,8 +111,10 @@ def test_hostile_and_broken_entries_are_each_named_and_the_rest_taken_in(vendor_
     url, port = vendor_site.url, vendor_site.port
     lines = result.stdout.splitlines()
     expected = [
-        f"Refused {url}/go/loopback/: redirects to http://127.0.0.2:{port}/fernwick/: 127.0.0.2 is a loopback address",
-        f"Refused {url}/go/other-port/: redirects to http://127.0.0.1:{other_port}/fernwick/: 127.0.0.1 is a loopback",
+        f"Refused {url}/go/loopback/: redirects to http://127.0.0.2:{port}/fernwick/: "
+        "127.0.0.2 is a loopback address",
+        f"Refused {url}/go/other-port/: redirects to http://127.0.0.1:{other_port}/fernwick/: "
+        "127.0.0.1 is a loopback address",
         f"Refused {url}/bomb/: body is over the 5,000,000-byte cap after decompression",
         f"Refused {url}/huge/: body is over the 5,000,000-byte cap",
         f"Failed {url}/slow/: timed out after 1 s",
@@ -118,7 +137,9 @@ def test_rss_json_feed_and_pages_that_need_a_hand(vendor_site: VendorSite, workd
     assert f"Note {vendor_site.url}/shellbox/: needs material by hand" in rss.stdout
     shellbox = workdir / "tools/shellbox.yaml"
     assert "needs material by hand" in shellbox.read_text().split("\nname:")[0]
-    assert load_tool(shellbox).description == "Shellbox gives every pull request a disposable development shell."
+    assert (
+        load_tool(shellbox).description == "Shellbox gives every pull request a disposable development shell."
+    )
     assert "$8 per user per month" in load_tool(workdir / "tools/nextpad.yaml").sources[0].text
     json_feed = intake(vendor_site, workdir, "--feed", f"{vendor_site.url}/feed.json", "--to", "more")
     assert json_feed.returncode == 1 and "Skipped entry 3: no http(s) link to the tool" in json_feed.stdout
@@ -166,7 +187,9 @@ def test_kill_9_during_a_long_feed_then_a_rerun_finishes_it(vendor_site: VendorS
     feed = f"{vendor_site.url}/gen/feed.atom?count={count}"
     exe, env = panel_command(vendor_site.env())
     args = [exe, "intake", "--feed", feed, "--allow-host", vendor_site.host, "--delay", "0.03"]
-    process = subprocess.Popen(args, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        args, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     taken = workdir / "outputs/intake/taken.jsonl"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not taken.exists() or taken.read_text().count("\n") < 5):

@@ -8,8 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-from vendorsite import VendorSite
-from vllmserver import VLLMServer
 
 from panel.editorial.editing import apply_fields
 from panel.editorial.saving import save_edit
@@ -17,6 +15,8 @@ from panel.records import ToolPanel
 from panel.records.store import Outputs, file_version, load_record
 
 from conftest import run_panel, tiny_profiles, write_models
+from vendorsite import VendorSite
+from vllmserver import VLLMServer
 
 MIT = (
     "Fernwick is MIT licensed, so legal will wave it through, and it reads every migration before "
@@ -37,7 +37,11 @@ def test_intake_then_batch_then_a_contradicted_license_claim(
         cwd=workdir, env=env,
     )  # fmt: skip
     assert taken.returncode == 0, taken.stdout + taken.stderr
-    assert sorted(p.name for p in (workdir / "tools").iterdir()) == ["fernwick.yaml", "lanternfish.yaml", "murmur-1b.yaml"]
+    assert sorted(p.name for p in (workdir / "tools").iterdir()) == [
+        "fernwick.yaml",
+        "lanternfish.yaml",
+        "murmur-1b.yaml",
+    ]
 
     models = write_models(workdir / "models.yaml", tiny_profiles(tiny_model, vllm_server.base_url))
     env = {**env, "PANEL_MODELS_FILE": str(models), "USER": "dana"}

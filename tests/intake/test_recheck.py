@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-from vendorsite import VendorSite
 
 from panel.desk.queue import QueueQuery, queue_view
 from panel.editorial.editing import apply_fields
@@ -21,6 +20,7 @@ from panel.records.store import Outputs, file_version, load_record, write_record
 
 from conftest import run_panel
 from factory import PARAGRAPH, PERSONAS, review
+from vendorsite import VendorSite
 
 PRICE = "The Team plan at $12 per seat per month is fair for what it catches."
 READ_ON = "2026-10-03T09:00:00Z"
@@ -29,7 +29,9 @@ READ_ON = "2026-10-03T09:00:00Z"
 def published(site: VendorSite, root: Path) -> Path:
     """Fernwick taken in from the vendor site (its sources dated READ_ON), reviewed with one
     price claim, and published."""
-    result = run_panel("intake", f"{site.url}/fernwick/", "--allow-host", site.host, "--delay", "0", cwd=root, env=site.env())
+    result = run_panel(
+        "intake", f"{site.url}/fernwick/", "--allow-host", site.host, "--delay", "0", cwd=root, env=site.env()
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     tool_file = root / "tools/fernwick.yaml"
     data = yaml.safe_load(tool_file.read_text())
@@ -46,14 +48,25 @@ def published(site: VendorSite, root: Path) -> Path:
 
 
 def recheck(site: VendorSite, root: Path, *args: str):
-    return run_panel("recheck", *args, "--allow-host", site.host, "--delay", "0", cwd=root, env={**site.env(), "USER": "rex"})
+    return run_panel(
+        "recheck",
+        *args,
+        "--allow-host",
+        site.host,
+        "--delay",
+        "0",
+        cwd=root,
+        env={**site.env(), "USER": "rex"},
+    )
 
 
 def price_claim(record: ToolPanel):
     return next(c for c in record.review_for("skeptic").claims if c.text == "$12 per seat per month")  # type: ignore[union-attr]
 
 
-def test_a_changed_pricing_page_flips_the_claim_and_marks_the_record_stale(vendor_site: VendorSite, workdir: Path):
+def test_a_changed_pricing_page_flips_the_claim_and_marks_the_record_stale(
+    vendor_site: VendorSite, workdir: Path
+):
     path = published(vendor_site, workdir)
     before = load_record(path, ToolPanel).record
     assert price_claim(before).status == "supported"
@@ -64,7 +77,10 @@ def test_a_changed_pricing_page_flips_the_claim_and_marks_the_record_stale(vendo
     result = recheck(vendor_site, workdir)
     assert result.returncode == 1, result.stdout + result.stderr
     out = result.stdout
-    assert f"Rechecked {path.relative_to(workdir)}: 7 sources checked: 2 changed (Home page, Pricing page)" in out
+    assert (
+        f"Rechecked {path.relative_to(workdir)}: 7 sources checked: 2 changed (Home page, Pricing page)"
+        in out
+    )
     assert "Fernwick · Skeptic · price '$12 per seat per month': supported → contradicted" in out
     pricing_url = f"{vendor_site.url}/fernwick/pricing.html"
     assert (
@@ -76,11 +92,15 @@ def test_a_changed_pricing_page_flips_the_claim_and_marks_the_record_stale(vendo
     assert "outputs/panels/fernwick.json: updated (the draft)" in out
 
     after = load_record(path, ToolPanel).record
-    assert after.stale is not None and after.stale.by == "rex" and "$12 per seat per month" in after.stale.reason
+    assert (
+        after.stale is not None and after.stale.by == "rex" and "$12 per seat per month" in after.stale.reason
+    )
     claim = price_claim(after)
     assert claim.status == "contradicted" and claim.blocks_publishing
     assert claim.evidence is not None and claim.evidence.url == pricing_url
-    assert claim.evidence.fetched_at is not None and claim.evidence.fetched_at > datetime(2026, 10, 4, tzinfo=UTC)
+    assert claim.evidence.fetched_at is not None and claim.evidence.fetched_at > datetime(
+        2026, 10, 4, tzinfo=UTC
+    )
     change = after.history[-1]
     assert (change.action, change.by, change.fields) == ("rechecked", "rex", ["tool.sources"])
     assert "2 changed (Home page, Pricing page)" in change.note
@@ -119,7 +139,10 @@ def test_an_unchanged_source_costs_no_body_and_moves_the_checked_date(vendor_sit
     record = load_record(path, ToolPanel).record
     today = record.history[-1].at.date().isoformat()
     assert record.stale is None and record.history[-1].action == "rechecked"
-    assert all(s.checked_at is not None and s.fetched_at == datetime(2026, 10, 3, 9, tzinfo=UTC) for s in record.tool.sources)
+    assert all(
+        s.checked_at is not None and s.fetched_at == datetime(2026, 10, 3, 9, tzinfo=UTC)
+        for s in record.tool.sources
+    )
     assert f"Sources checked on {today}" in page.read_text()
     data = json.loads(path.read_text())
     assert data["status"] == "published" and data["revision"] == 1
@@ -127,7 +150,9 @@ def test_an_unchanged_source_costs_no_body_and_moves_the_checked_date(vendor_sit
 
 def test_a_source_that_cannot_be_fetched_is_named_and_exits_1(vendor_site: VendorSite, workdir: Path):
     path = published(vendor_site, workdir)
-    result = run_panel("recheck", str(path), "--delay", "0", cwd=workdir, env=vendor_site.env())  # no --allow-host
+    result = run_panel(
+        "recheck", str(path), "--delay", "0", cwd=workdir, env=vendor_site.env()
+    )  # no --allow-host
     assert result.returncode == 1
     assert f"Refused {vendor_site.url}/fernwick/: 127.0.0.1 is a loopback address" in result.stdout
     assert "7 could not be fetched" in result.stdout
