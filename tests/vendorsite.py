@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import sys
 import threading
 import time
 import zlib
@@ -73,7 +74,7 @@ class VendorSite:
         self.user_agents: set[str] = set()
         self._bomb: bytes | None = None
         self._lock = threading.Lock()
-        self.server: ThreadingHTTPServer | None = None
+        self.server: _Server | None = None
 
     @property
     def port(self) -> int:
@@ -99,8 +100,7 @@ class VendorSite:
         class Handler(_Handler):
             owner = site
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -161,9 +161,19 @@ class VendorSite:
         return body, _TYPES.get(target.suffix, "application/octet-stream")
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up early (a fetcher stopping at its size cap) is no error here."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     owner: VendorSite
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body in separate writes must not wait on an ACK
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

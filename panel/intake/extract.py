@@ -137,6 +137,7 @@ def _main_text(html: str, url: str) -> str:
         include_comments=False,
         favor_recall=True,
         deduplicate=False,
+        fast=True,  # no second extractor to compare with: the whole-page pass is that fallback
     )
     return (extracted or "").strip()
 
