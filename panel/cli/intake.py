@@ -100,7 +100,8 @@ def intake(
     from panel.grounding.conflicts import registry_conflicts
     from panel.intake.fetcher import Fetcher
     from panel.intake.run import Intake
-    from panel.records.store import outputs_root
+    from panel.intake.state import STATE_DIR
+    from panel.records.store import outputs_root, sweep_temp_files
 
     if bool(urls) == bool(feed):
         raise InputError("give tool URLs or --feed FEED, not both and not neither", where="intake")
@@ -108,6 +109,7 @@ def intake(
     if bad:
         raise InputError(f"{bad[0]!r} is not an http(s) address", where="intake")
     settings = _settings(allow_host, delay, timeout, user_agent)
+    sweep_temp_files(outputs_root(out), [to, outputs_root(out) / STATE_DIR])  # left by a killed run
     console = Console(highlight=False, soft_wrap=True)
     progress = IntakeProgress()
     try:

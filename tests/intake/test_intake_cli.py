@@ -199,12 +199,15 @@ def test_kill_9_during_a_long_feed_then_a_rerun_finishes_it(vendor_site: VendorS
     finished = taken.read_text().count("\n")
     assert 5 <= finished < count, "kill -9 came too late to test resuming"
     fetched = {p: n for p, n in vendor_site.bodies.items() if p.startswith("/gen/") and p.endswith("/")}
+    half = workdir / "tools" / ".gentool-99.yaml.999999999.x1y2.tmp"  # as a kill mid-write leaves it
+    half.write_text("name: Gent")
     result = intake(vendor_site, workdir, "--feed", feed)
     assert result.returncode == 0, result.stdout + result.stderr
     files = sorted((workdir / "tools").glob("*.yaml"))
     assert len(files) == count
     for file in files:
         load_tool(file)  # every file whole and valid
+    assert not half.exists()  # a killed run's temp file is swept
     again = [p for p, n in vendor_site.bodies.items() if p.startswith("/gen/") and p.endswith("/") and n > 1]
     assert len(again) <= 1  # at most the entry in flight at the kill is fetched twice
     assert len(fetched) >= finished
