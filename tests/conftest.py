@@ -287,3 +287,32 @@ def browser() -> Iterator[object]:
         launched = p.chromium.launch(executable_path=exe, args=flags, headless=True)
         yield launched
         launched.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The published site: `panel site serve`'s server in a thread, on a free loopback port.
+
+
+@pytest.fixture
+def site_server() -> Iterator[object]:
+    """start(site_folder) -> base URL ("http://127.0.0.1:PORT/"); every server is stopped at teardown."""
+    import threading
+
+    from panel.cli.desk import listen
+    from panel.site import serve
+
+    started: list[tuple[object, threading.Thread]] = []
+
+    def start(site: Path) -> str:
+        sock = listen("127.0.0.1", 0)
+        httpd = serve.server(site, sock, quiet=True)
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        started.append((httpd, thread))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/"
+
+    yield start
+    for httpd, thread in started:
+        httpd.shutdown()  # type: ignore[attr-defined]
+        httpd.server_close()  # type: ignore[attr-defined]
+        thread.join(timeout=10)

@@ -21,6 +21,7 @@ from panel.cli.editorial import editorial
 from panel.cli.generate import generate
 from panel.cli.info import info, personas_app
 from panel.cli.intake import intake_app
+from panel.cli.site import site_app
 from panel.cli.votes import votes_app
 from panel.core import files
 from panel.errors import PanelError
@@ -44,12 +45,14 @@ app = typer.Typer(
 )
 
 # review, compare, batch (generate.py); schema, models, personas (info.py); edit, validate,
-# diff, publish, render, stats (editorial.py); claims; intake and recheck; the review desk; votes.
+# diff, publish, render, stats (editorial.py); claims; intake and recheck; the review desk;
+# community votes; the site.
 for group in (generate, info, editorial, claims_app, intake_app):
     app.registered_commands.extend(group.registered_commands)
 app.command()(desk)
 app.add_typer(personas_app, name="personas")
 app.add_typer(votes_app, name="votes")
+app.add_typer(site_app, name="site")
 
 
 def _terminated(signum: int, frame: object) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 import socket
@@ -18,19 +17,12 @@ TOKEN_ENV = "PANEL_DESK_TOKEN"  # noqa: S105 - the variable's name, not a secret
 MIN_TOKEN = 16
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def desk_token(host: str) -> tuple[str, bool]:
     """The sign-in token: $PANEL_DESK_TOKEN, else (loopback only) a fresh one for this run, printed
     in the start-up address like Jupyter's: on a shared machine other local users can reach a
     loopback port too, so the desk never runs without one. Returns (token, generated)."""
+    from panel.desk.security import is_loopback
+
     token = os.environ.get(TOKEN_ENV, "")
     if token:
         if len(token) < MIN_TOKEN:

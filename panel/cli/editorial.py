@@ -88,7 +88,7 @@ def validate(
     personas = load_personas()
     for file in files:
         report = validate_file(file, personas)
-        for problem in report.problems:
+        for problem in report.errors:
             console.print(problem.line(file), markup=False)
         for warning in report.warnings:
             console.print(warning.line(file, "warning"), markup=False)

@@ -19,19 +19,30 @@ personas_app = typer.Typer(help="List the reviewer personas or show one.", no_ar
 
 @info.command()
 def schema(
-    name: Annotated[str, typer.Argument(help="tool, review, panel or comparison.", metavar="NAME")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="tool, review, panel or comparison; or a file of the site's JSON API: site-index, "
+            "site-tool, site-comparison or site-category.",
+            metavar="NAME",
+        ),
+    ],
 ) -> None:
-    """Print the JSON Schema (Draft 2020-12) of a record type.
+    """Print the JSON Schema (Draft 2020-12) of a record type, or of a file of the site's JSON API.
 
-    The schema comes from the same pydantic models that drive decoding and validation.
+    The schema comes from the same pydantic models that drive decoding, validation and the site.
     """
-    from panel.records import SCHEMAS, json_schema
+    from panel.records import SCHEMAS, json_schema, schema_of
+    from panel.site.api import SCHEMAS as SITE_SCHEMAS
 
-    if name not in SCHEMAS:
-        raise PanelError(
-            f"unknown schema {name!r}", where="schema", hint=f"choose one of: {', '.join(SCHEMAS)}"
-        )
-    typer.echo(json.dumps(json_schema(name), indent=2, ensure_ascii=False))
+    if name in SCHEMAS:
+        schema = json_schema(name)
+    elif name in SITE_SCHEMAS:
+        schema = schema_of(name, SITE_SCHEMAS[name])
+    else:
+        names = ", ".join([*SCHEMAS, *SITE_SCHEMAS])
+        raise PanelError(f"unknown schema {name!r}", where="schema", hint=f"choose one of: {names}")
+    typer.echo(json.dumps(schema, indent=2, ensure_ascii=False))
 
 
 @personas_app.callback(invoke_without_command=True)

@@ -2,12 +2,20 @@
 
 Every failure becomes one line naming the file and the place: no tracebacks, no partial data.
 YAML is read with a SafeLoader that also refuses duplicate keys, alias floods and deep nesting;
-JSON refuses NaN/Infinity and duplicate keys.
+JSON (`loads_json`, the one strict JSON reader: files, feed rows, votes rows) refuses
+NaN/Infinity, duplicate keys and deep nesting.
+
+Both refuse a lone surrogate (the escape `"\\ud800"`: valid JSON and YAML syntax, but no
+character, so it cannot be written as UTF-8). The same code point written as raw bytes is
+already refused as invalid UTF-8, so an escape is refused too rather than quietly replaced: what
+a person or vendor wrote is either read as written or named as the problem. (Pages replace
+surrogates that reach them from elsewhere, such as persona names; records never hold any.)
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +66,29 @@ class _SafeStrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class TextProblem(ValueError):
+    """Why a JSON or YAML text is refused, with the line and column where the parser knows them."""
+
+    def __init__(self, problem: str, line: int | None = None, column: int | None = None):
+        self.problem = problem
+        self.line = line
+        self.column = column
+        super().__init__(self.located())
+
+    def located(self) -> str:
+        """'line 3 column 7: invalid JSON: ...', for a whole file."""
+        if self.line is None:
+            return self.problem
+        return f"line {self.line} column {self.column}: {self.problem}"
+
+    def in_row(self) -> str:
+        """'invalid JSON: ... (column 7)', for one row of a JSONL file, whose line the caller names."""
+        return self.problem + (f" (column {self.column})" if self.column is not None else "")
+
+
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
 
@@ -71,14 +102,52 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _depth(value: Any, level: int = 0) -> int:
-    if level > MAX_DEPTH:
-        return level
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level + 1)
-    return level
+def _escaped(text: str) -> str:
+    """Lone surrogates as their escapes (\\ud800), so a message naming them can be printed."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _json_path(path: tuple[Any, ...]) -> str:
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{_escaped(str(p))}" for p in path)
+
+
+def _surrogate_problem(path: tuple[Any, ...], text: str, what: str) -> TextProblem:
+    found = _escaped(_SURROGATE.findall(text)[0])
+    return TextProblem(
+        f"{_json_path(path)}: {what} holds a lone surrogate ({found}), which is no character and "
+        "cannot be written as UTF-8; remove it, or write the character it stands for"
+    )
+
+
+def refuse_unreadable(value: Any, path: tuple[Any, ...] = ()) -> None:
+    """Raise TextProblem for data nested deeper than MAX_DEPTH or holding a lone surrogate in a
+    string or a key; the message names the first such place by its JSON path."""
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            raise _surrogate_problem(path, value, "the text")
+        return
+    if not isinstance(value, dict | list):
+        return
+    if len(path) >= MAX_DEPTH:
+        raise TextProblem(f"nested deeper than {MAX_DEPTH} levels")
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        if isinstance(key, str) and _SURROGATE.search(key):
+            raise _surrogate_problem((*path, key), key, "the key")
+        refuse_unreadable(item, (*path, key))
+
+
+def loads_json(text: str) -> Any:
+    """The one strict JSON reader: no NaN or Infinity, no duplicate keys, no deep nesting, no
+    lone surrogates. Raises TextProblem, which says where."""
+    try:
+        data = json.loads(text, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise TextProblem(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except (ValueError, RecursionError) as exc:
+        raise TextProblem(f"invalid JSON: {exc}") from None
+    refuse_unreadable(data)
+    return data
 
 
 def read_text(path: Path, error: type[PanelError] = InputError, max_bytes: int = MAX_FILE_BYTES) -> str:
@@ -105,20 +174,14 @@ def read_text(path: Path, error: type[PanelError] = InputError, max_bytes: int =
 
 def parse_text(text: str, path: Path, error: type[PanelError] = InputError) -> Any:
     """Parse JSON (for .json) or YAML (anything else) with the safety rules above."""
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
-        except json.JSONDecodeError as exc:
-            raise error(
-                f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}", where=path
-            ) from None
-        except (ValueError, RecursionError) as exc:
-            raise error(f"invalid JSON: {exc}", where=path) from None
-        if _depth(data) > MAX_DEPTH:
-            raise error(f"nested deeper than {MAX_DEPTH} levels", where=path)
-        return data
     try:
-        return yaml.load(text, Loader=_SafeStrictLoader)  # noqa: S506 - a SafeLoader subclass
+        if path.suffix.lower() == ".json":
+            return loads_json(text)
+        data = yaml.load(text, Loader=_SafeStrictLoader)  # noqa: S506 - a SafeLoader subclass
+        refuse_unreadable(data)
+        return data
+    except TextProblem as exc:
+        raise error(exc.located(), where=path) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""

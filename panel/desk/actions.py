@@ -1,9 +1,9 @@
 """What the desk's buttons do. Each goes through the functions the CLI uses: editing.apply_fields
-and saving.save_edit (as `panel edit`), grounding.mark_checked, votes.set_votes and
-publishing.publish (as `panel publish`); every write is a compare-and-swap on the file version
-the page was opened with (store.write_record_if), so a save based on an older copy is refused
-and shown as a conflict with the reviewer's text kept in the form. Records written here are
-re-indexed by panel.records.store itself."""
+and saving.save_edit (as `panel edit`), saving.save_check (as `panel claims --check`),
+votes.set_votes and publishing.publish (as `panel publish`); every write is a compare-and-swap
+on the file version the page was opened with (store.write_record_if), so a save based on an
+older copy is refused and shown as a conflict with the reviewer's text kept in the form. Records
+written here are re-indexed by panel.records.store itself."""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ def open_record(desk: Desk, path: Path) -> Opened:
     report = validate_file(path, desk.personas)
     problems = {
         _field_of(p.path, report.record): p.message + (f" ({p.hint})" if p.hint else "")
-        for p in report.problems
+        for p in report.errors
     }
     hand = any(note.startswith("edited by hand") for note in report.notes)
     row = desk.row(path)

@@ -17,6 +17,7 @@ routes only read), so only POST passes the Origin and CSRF checks.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import re
 import secrets
 import time
@@ -134,12 +135,26 @@ class HostGuard:
         await self.app(scope, receive, send)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` is this machine's loopback only: `localhost`, 127.0.0.0/8 (127.0.0.2 too),
+    ::1, or an IPv4-mapped loopback address (::ffff:127.0.0.1). Any other name is not, whatever
+    it resolves to today. The one test behind `panel desk`'s bind check and the Host check."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
 def allowed_hosts(host: str, port: int, extra: list[str]) -> frozenset[str]:
     """host:port, plus `localhost:port` on loopback, plus each --allow-host NAME (as NAME:port,
     or as given when it names a port)."""
     shown = f"[{host}]" if ":" in host else host
     names = {f"{shown}:{port}"}
-    if host in ("127.0.0.1", "::1", "localhost"):
+    if is_loopback(host):
         names.add(f"localhost:{port}")
     for name in extra:
         names.add(name if name.rsplit(":", 1)[-1].isdigit() and not name.endswith("]") else f"{name}:{port}")

@@ -109,12 +109,40 @@ def view(record: ToolPanel | Comparison, path: Path) -> str:
     return "\n".join(header) + "\n" + "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class ClaimCheck:
+    """A claim a person marks as verified outside the material: the tool, the persona whose
+    review makes it, the claim's exact text, and the mark (who, and how they verified it)."""
+
+    tool: str
+    persona: str
+    text: str
+    mark: Check
+
+
+def claim_check(tool: str, persona: str, text: str, by: str, note: str = "") -> ClaimCheck:
+    """A ClaimCheck, or InputError when the note is over the limit or nobody is named."""
+    try:
+        return ClaimCheck(tool, persona, text, Check(by=by, note=note.strip()))
+    except ValidationError as exc:
+        raise InputError(
+            f"cannot mark {text!r} checked: {describe_validation_error(exc)}",
+            hint="keep the note to what you verified and where",
+        ) from None
+
+
 @dataclass
 class Applied:
     record: ToolPanel | Comparison
     changed: dict[str, list[str]] = field(default_factory=dict)  # tool name -> changed fields
     previous: dict[str, dict[str, Any]] = field(default_factory=dict)  # tool name -> old values
     text: str = ""  # the YAML the reviewer saved, kept in a file if the save is refused
+    checks: list[ClaimCheck] = field(default_factory=list)  # marked when saved (saving.mark_checked)
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether there is anything to save."""
+        return bool(self.checks) or any(self.changed.values())
 
 
 class EditProblems(InputError):
@@ -134,15 +162,16 @@ def strip_errors(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.startswith(ERROR_MARK)) + "\n"
 
 
-def apply_view(record: ToolPanel | Comparison, text: str, by: str = "") -> Applied:
-    """Read the edited view back onto the record, or raise ValueError with every problem.
-    Claims listed under a review's `check` are marked checked by `by`."""
+def apply_view(record: ToolPanel | Comparison, text: str, by: str) -> Applied:
+    """Read the edited view back onto the record, or raise EditProblems with every problem.
+    Claims listed under a review's `check` go into `checks`, marked checked by `by` when the
+    edit is saved (saving.mark_checked)."""
     data = parse_text(text, Path("edit.yaml"), InputError)
     problems: list[tuple[str, str]] = []
     panels = panels_of(record)
     items = data.get("tools") if isinstance(data, dict) else None
     if not isinstance(items, list) or len(items) != len(panels):
-        raise ValueError(f"tools: keep the list of {len(panels)} tool(s) as it was")
+        raise EditProblems({"tools": f"keep the list of {len(panels)} tool(s) as it was"})
     applied = Applied(record=record)
     new_panels = []
     for i, (panel, item) in enumerate(zip(panels, items, strict=True)):
@@ -183,45 +212,37 @@ def apply_view(record: ToolPanel | Comparison, text: str, by: str = "") -> Appli
             if isinstance(fields, dict) and any(k in fields for k in CHECK_KEYS):
                 fields = dict(fields)
                 marks, note = fields.pop("check", []), fields.pop("check_note", "")
-                entry = _marked(entry, marks, note, by, where_review, problems, changed)
+                applied.checks += _checks(panel.tool.name, entry, (marks, note, by), where_review, problems)
             entries.append(_edited_review(entry, fields, where_review, problems, changed, previous))
         applied.changed[panel.tool.name] = changed
         applied.previous[panel.tool.name] = previous
         new_panels.append(panel.model_copy(update={"tool": tool, "reviews": entries}))
     if problems:
-        raise ValueError("\n".join(f"{where}: {message}" for where, message in problems))
+        raise EditProblems(dict(problems))
     applied.record = with_panels(record, new_panels)
     return applied
 
 
-def _marked(
-    entry: ReviewEntry,
-    marks: Any,
-    note: Any,
-    by: str,
-    where: str,
-    problems: list[tuple[str, str]],
-    changed: list[str],
-) -> ReviewEntry:
-    """The review with the claims numbered in `marks` checked by `by`, with `note`."""
+def _checks(
+    tool: str, entry: ReviewEntry, given: tuple[Any, Any, str], where: str, problems: list[tuple[str, str]]
+) -> list[ClaimCheck]:
+    """The claims numbered in `check` (given: check, check_note, by) that nobody has checked yet."""
+    marks, note, by = given
     count = len(entry.claims)
     if marks is None:
         marks = []
     if not isinstance(marks, list) or not all(type(n) is int and 1 <= n <= count for n in marks):
         problems.append((f"{where}.check", f"list claim numbers from 1 to {count}, e.g. [1, 2]"))
-        return entry
+        return []
     if note is not None and not isinstance(note, str):
         problems.append((f"{where}.check_note", "write the note as text"))
-        return entry
-    fresh = [n for n in dict.fromkeys(marks) if entry.claims[n - 1].checked is None]
-    if not fresh:
-        return entry
-    mark = Check(by=by or "unknown", note=(note or "").strip())
-    claims = [
-        c.model_copy(update={"checked": mark}) if i in fresh else c for i, c in enumerate(entry.claims, 1)
-    ]
-    changed.append(f"reviews.{entry.persona}.claims")
-    return entry.model_copy(update={"claims": claims})
+        return []
+    fresh = [entry.claims[n - 1] for n in dict.fromkeys(marks) if entry.claims[n - 1].checked is None]
+    try:
+        return [claim_check(tool, entry.persona, c.text, by, note or "") for c in fresh]
+    except InputError as exc:
+        problems.append((f"{where}.check_note", exc.problem))
+        return []
 
 
 def _invalid(where: str, exc: ValidationError) -> tuple[str, str]:
@@ -336,10 +357,20 @@ def run_editor(text: str, command: list[str] | None = None) -> str:
         return path.read_text(encoding="utf-8")
 
 
+def _error_lines(exc: InputError) -> list[str]:
+    """The problems of a refused edit, one comment line each, for the top of the reopened view."""
+    if isinstance(exc, EditProblems):
+        lines = [f"{where}: {message}" for where, message in exc.problems.items()]
+    else:  # the YAML itself does not parse
+        lines = [exc.line().replace("edit.yaml: ", "")]
+    return [f"{ERROR_MARK}{' '.join(line.split())}" for line in lines]
+
+
 def edit_loop(
-    record: ToolPanel | Comparison, path: Path, command: list[str] | None = None, by: str = ""
+    record: ToolPanel | Comparison, path: Path, command: list[str] | None = None, *, by: str
 ) -> Applied | None:
-    """Open the view until it validates; None when the reviewer cancels or changes nothing."""
+    """Open the view until it validates; None when the reviewer cancels or changes nothing.
+    Claims listed under `check` are marked checked by `by` when the edit is saved."""
     original = view(record, path)
     text = original
     for _ in range(MAX_ROUNDS):
@@ -348,15 +379,16 @@ def edit_loop(
             return None
         try:
             applied = apply_view(record, strip_errors(saved), by)
-        except (ValueError, InputError) as exc:
-            message = exc.line() if isinstance(exc, InputError) else str(exc)
-            message = message.replace("edit.yaml: ", "")
-            errors = [f"{ERROR_MARK}{line}" for line in message.splitlines()]
+        except InputError as exc:
             text = "\n".join(
-                [*errors, "# Fix the problems above, or empty the file to cancel.", strip_errors(saved)]
+                [
+                    *_error_lines(exc),
+                    "# Fix the problems above, or empty the file to cancel.",
+                    strip_errors(saved),
+                ]
             )
             continue
-        if not any(applied.changed.values()):
+        if not applied.has_changes:
             return None
         applied.text = strip_errors(saved)
         return applied

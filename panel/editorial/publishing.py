@@ -150,8 +150,8 @@ def _publish(
     require_checked: bool,
 ) -> Published:
     report = validate_file(path, personas)
-    # Claims are refused below, each by name; other problems are the file's own.
-    problems = [p for p in report.problems if ".claims[" not in p.path]
+    # The file's own problems stop it here; its claims are refused below (`refusals`), each by name.
+    problems = report.problems
     if problems or report.record is None:
         first = problems[0]
         more = f" (and {len(problems) - 1} more; run `panel validate {path}`)" if len(problems) > 1 else ""

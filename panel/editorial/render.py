@@ -18,7 +18,16 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from panel.core.text import without_control
-from panel.records import Claim, Comparison, ReviewEntry, ReviewFailure, Tool, ToolPanel, decide
+from panel.records import (
+    Claim,
+    Comparison,
+    ReviewEntry,
+    ReviewFailure,
+    Tool,
+    ToolPanel,
+    checked_on,
+    decide,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The page's stylesheet: inlined into the published page, served as a file by the desk.
@@ -109,6 +118,9 @@ class ToolView:
     verdict: str
     panel_line: str
     community: str
+    # Links to the tool's and the category's own pages, on the published site only ("": plain text).
+    href: str = ""
+    category_href: str = ""
     sources_checked: str = ""  # "Sources checked on 2026-10-03": the oldest check of a fetched source
 
 
@@ -193,13 +205,9 @@ def _or_dash(text: str) -> str:
 
 
 def sources_checked(tool: Tool) -> str:
-    """'Sources checked on DATE' from the real fetch (or recheck) times of the tool's fetched
-    sources: the oldest, so every source was read on that day or later. Never the render time."""
-    times = [s.checked for s in tool.sources if s.checked is not None]
-    if not times:
-        return ""
-    oldest = min(t if t.tzinfo else t.replace(tzinfo=UTC) for t in times)
-    return f"Sources checked on {oldest.astimezone(UTC):%Y-%m-%d}"
+    """'Sources checked on DATE' (records.checked_on), or "" when no source was fetched."""
+    checked = checked_on(tool.sources)
+    return f"Sources checked on {checked.astimezone(UTC):%Y-%m-%d}" if checked else ""
 
 
 def _tool_view(panel: ToolPanel, votes: tuple[int, int] | None) -> ToolView:
@@ -250,7 +258,8 @@ def _persona_ids(panels: list[ToolPanel]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _decision(panels: list[ToolPanel]) -> DecisionView:
+def decision_view(panels: list[ToolPanel]) -> DecisionView:
+    """The decision as a page words it: "Ship with X.", "Split decision.", "Neither." or "Skip."."""
     d = decide(panels)
     if d.outcome == "ship-with":
         label = f"Ship with {clean(d.winner or '')}."
@@ -288,7 +297,7 @@ def build_page(
     return Page(
         title=clean(title),
         question=clean(question),
-        decision=_decision(panels),
+        decision=decision_view(panels),
         tools=[_tool_view(p, community.get(p.tool.name)) for p in panels],
         personas=personas,
         editor=editor,

@@ -10,9 +10,9 @@ import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from panel.editorial.editing import Applied
+from panel.editorial.editing import Applied, ClaimCheck, claim_check
 from panel.errors import ConflictError, InputError
 from panel.records import Change, Comparison, Persona, RecordT, ToolPanel, utcnow
 
@@ -21,12 +21,33 @@ if TYPE_CHECKING:
 
 
 def with_history(
-    record: RecordT, by: str, fields: list[str], previous: dict[str, Any], at: datetime | None = None
+    record: RecordT,
+    by: str,
+    fields: list[str],
+    previous: dict[str, Any],
+    at: datetime | None = None,
+    action: Literal["edited", "checked"] = "edited",
+    note: str = "",
 ) -> RecordT:
-    """`record` with a history entry: `by` edited `fields`, whose old values are in `previous`."""
+    """The record with one more history entry (who, what, which fields) and `updated_at` moved."""
     at = at or utcnow()
-    change = Change(at=at, by=by, action="edited", fields=fields, previous=previous)
+    change = Change(at=at, by=by, action=action, fields=fields, previous=previous, note=note)
     return record.model_copy(update={"history": [*record.history, change], "updated_at": at})
+
+
+def mark_checked(
+    record: ToolPanel | Comparison, check: ClaimCheck, at: datetime | None = None
+) -> ToolPanel | Comparison:
+    """The one way a claim is marked checked, for `panel claims --check`, the `check` list of
+    `panel edit` and the desk alike: the mark on the claim (grounding's `check_claim`) and a
+    `checked` history entry naming who and how. InputError if the review makes no such claim."""
+    from panel.grounding import ground
+
+    at = at or utcnow()
+    mark = check.mark.model_copy(update={"at": at})
+    marked = ground.check_claim(record, check.tool, check.persona, check.text, mark)
+    field = f"{check.tool}: reviews.{check.persona}.claims"
+    return with_history(marked, mark.by, [field], {}, at, "checked", f"{check.text}: {mark.note}")
 
 
 def _carry_over(target: ToolPanel, edited: ToolPanel, fields: list[str]) -> ToolPanel:
@@ -64,49 +85,80 @@ def save_edit(
 ) -> list[tuple[Path, str]]:
     """Write the edited record, with history and revision + 1, if the file is still the version
     the editor opened (`expect`, from store.file_version); otherwise raise ConflictError and
-    write nothing. A comparison's edits then go to each tool's panel file too, the source every
-    comparison is rebuilt from, so a later `panel compare` keeps them; a panel file that changed
-    meanwhile or was edited by hand is left alone, and the result says so."""
-    from panel.records.store import file_version, load_record, write_record_if
+    write nothing. Claims the edit marks checked are marked (mark_checked). A comparison's edits
+    and marks then go to each tool's panel file too, the source every comparison is rebuilt
+    from, so a later `panel compare` keeps them; a panel file that changed meanwhile or was
+    edited by hand is left alone, and the result says so."""
+    from panel.records.store import write_record_if
 
-    record = applied.record
     at = utcnow()  # one moment for every copy of the change
-    carry: list[tuple[ToolPanel, list[str]]] = []
-    if isinstance(record, Comparison):
-        panels = []
-        for panel in record.panels:
-            fields = applied.changed[panel.tool.name]
-            if fields:
-                panel = with_history(panel, by, fields, applied.previous[panel.tool.name], at)
-                carry.append((panel, fields))
-            panels.append(panel)
-        every = [f"{name}: {f}" for name, fs in applied.changed.items() for f in fs]
-        previous = {f"{name}: {k}": v for name, prev in applied.previous.items() for k, v in prev.items()}
-        record = with_history(record.model_copy(update={"panels": panels}), by, every, previous, at)
-    else:
-        name = record.tool.name
-        record = with_history(record, by, applied.changed[name], applied.previous[name], at)
+    record = _edited(applied, by, at)
+    for check in applied.checks:
+        record = mark_checked(record, check, at)
     write_record_if(path, _saved(record, personas), expect)
     written: list[tuple[Path, str]] = [(path, "updated")]
-    for panel, fields in carry:
-        panel_path = outputs.panel_path(panel.tool.name)
-        version = file_version(panel_path)  # before reading: a change in between is a conflict
-        if version is None:
-            continue
-        loaded = load_record(panel_path, ToolPanel)
-        if loaded.edited:
-            written.append((panel_path, "not updated: it was edited by hand; edit it too"))
-            continue
-        updated = with_history(
-            _carry_over(loaded.record, panel, fields), by, fields, applied.previous[panel.tool.name], at
-        )
-        try:
-            write_record_if(panel_path, _saved(updated, personas), version)
-        except ConflictError:
-            written.append((panel_path, "not updated: it changed while saving; edit it too"))
-            continue
-        written.append((panel_path, "updated"))
+    if isinstance(record, Comparison):
+        for panel in record.panels:
+            written += _carry_to_panel_file(panel, applied, by, at, outputs, personas)
     return written
+
+
+def _edited(applied: Applied, by: str, at: datetime) -> ToolPanel | Comparison:
+    """The edited record with a history entry for its changed fields (none when only claims were
+    marked); for a comparison, each changed panel inside it gets its own entry too."""
+    record = applied.record
+    if not isinstance(record, Comparison):
+        fields = applied.changed[record.tool.name]
+        return with_history(record, by, fields, applied.previous[record.tool.name], at) if fields else record
+    panels = []
+    for panel in record.panels:
+        fields = applied.changed[panel.tool.name]
+        if fields:
+            panel = with_history(panel, by, fields, applied.previous[panel.tool.name], at)
+        panels.append(panel)
+    record = record.model_copy(update={"panels": panels})
+    every = [f"{name}: {f}" for name, fs in applied.changed.items() for f in fs]
+    if not every:
+        return record
+    previous = {f"{name}: {k}": v for name, prev in applied.previous.items() for k, v in prev.items()}
+    return with_history(record, by, every, previous, at)
+
+
+def _carry_to_panel_file(
+    edited: ToolPanel, applied: Applied, by: str, at: datetime, outputs: Any, personas: Sequence[Persona]
+) -> list[tuple[Path, str]]:
+    """Carry one tool's edits and claim marks from a comparison to its panel file."""
+    from panel.grounding import ground
+    from panel.records.store import file_version, load_record, write_record_if
+
+    name = edited.tool.name
+    fields = applied.changed[name]
+    checks = [c for c in applied.checks if c.tool == name]
+    panel_path = outputs.panel_path(name)
+    version = file_version(panel_path)  # before reading: a change in between is a conflict
+    if not (fields or checks) or version is None:
+        return []
+    loaded = load_record(panel_path, ToolPanel)
+    if loaded.edited:
+        return [(panel_path, "not updated: it was edited by hand; edit it too")]
+    # As in the comparison: claims as the view listed them (before the edit), marked, then
+    # recomputed for the edited text by _saved, which keeps each mark whose claim is still made.
+    panel = ground.refresh(loaded.record, personas) if checks else loaded.record
+    if fields:
+        panel = with_history(_carry_over(panel, edited, fields), by, fields, applied.previous[name], at)
+    marked: ToolPanel | Comparison = panel
+    missing = []
+    for check in checks:
+        try:
+            marked = mark_checked(marked, check, at)
+        except InputError:
+            missing.append(check.text)
+    try:
+        write_record_if(panel_path, _saved(marked, personas), version)
+    except ConflictError:
+        return [(panel_path, "not updated: it changed while saving; edit it too")]
+    gone = f"; its review no longer makes the claim(s) {', '.join(map(repr, missing))}" if missing else ""
+    return [(panel_path, "updated" + gone)]
 
 
 def keep_rejected(path: Path, text: str) -> Path:
@@ -135,15 +187,15 @@ def save_check(
     from panel.grounding import ground
     from panel.records.store import file_version, load_record, write_record_if
 
-    tool, persona, text = claim
-    marked = ground.mark_checked(record, tool, persona, text, by, note)
+    check = claim_check(*claim, by, note)
+    marked = mark_checked(record, check)
     write_record_if(
         path, marked.model_copy(update={"revision": record.revision + 1, "checksum": None}), expect
     )
     written: list[tuple[Path, str]] = [(path, "updated")]
     if not isinstance(record, Comparison):
         return written
-    panel_path = outputs.panel_path(tool)
+    panel_path = outputs.panel_path(check.tool)
     version = file_version(panel_path)
     if version is None or panel_path.resolve() == path.resolve():
         return written
@@ -151,7 +203,7 @@ def save_check(
     if loaded.edited:
         return [*written, (panel_path, "not updated: it was edited by hand; mark the claim there too")]
     try:
-        panel = ground.mark_checked(ground.refresh(loaded.record, personas), tool, persona, text, by, note)
+        panel = mark_checked(ground.refresh(loaded.record, personas), check)
         write_record_if(panel_path, _saved(panel, ()), version)
     except InputError:
         return [*written, (panel_path, "not updated: its review no longer makes that claim")]

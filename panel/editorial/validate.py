@@ -33,9 +33,9 @@ from panel.records import (
     panels_of,
     verdict_for,
 )
-from panel.records.store import MAX_RECORD_BYTES, checksum
+from panel.records.store import MAX_RECORD_BYTES, RECORD_KINDS, checksum
 
-KINDS: dict[str, type[ToolPanel] | type[Comparison]] = {"panel": ToolPanel, "comparison": Comparison}
+KINDS = RECORD_KINDS
 _VALIDATORS: dict[str, Draft202012Validator] = {}
 
 
@@ -52,16 +52,26 @@ class Problem:
 
 @dataclass
 class Report:
+    """What `panel validate` found. `problems` are the file's own (it does not read, breaks the
+    schema, a verdict disagrees with its score); `claims` are contradicted claims nobody checked,
+    which only exist once the file reads. When `record` is None, `problems` says why."""
+
     file: Path
     kind: str | None
     problems: list[Problem]
     notes: list[str]
     record: ToolPanel | Comparison | None = None  # with claims and flags recomputed
     warnings: list[Problem] = field(default_factory=list)
+    claims: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Every error, the file's own first."""
+        return [*self.problems, *self.claims]
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.errors
 
 
 def json_path(parts: Any) -> str:
@@ -240,7 +250,7 @@ def validate_file(path: Path, personas: Sequence[Persona] | None = None) -> Repo
         data = parse_text(text, path.with_suffix(".json"))  # strict: no NaN, no duplicate keys
     except InputError as exc:
         where, sep, problem = exc.problem.partition(": ")
-        if where.startswith("line ") and sep:
+        if where.startswith(("line ", "$")) and sep:  # a line, or the field holding a lone surrogate
             return Report(path, None, [Problem(where, problem)], [])
         return Report(path, None, [Problem("$", exc.problem)], [])
     kind = data.get("kind") if isinstance(data, dict) else None
@@ -263,8 +273,7 @@ def validate_file(path: Path, personas: Sequence[Persona] | None = None) -> Repo
             problems.append(Problem(json_path(err["loc"]), err["msg"]))
         return Report(path, kind, problems, notes)
     record = ground.refresh(record, load_personas() if personas is None else personas)
-    claim_errors, warnings = _claims(record)
-    problems += claim_errors
+    claims, warnings = _claims(record)
     # Stale derived values are worth a note but harmless: they are recomputed on every read.
     notes += [f"{p.path}: {p.message} ({p.hint})" for p in _derived(data, record)]
-    return Report(path, kind, problems, notes, record, warnings)
+    return Report(path, kind, problems, notes, record, warnings, claims)

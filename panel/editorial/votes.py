@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from panel.core.loading import read_text
+from panel.core.loading import TextProblem, loads_json, read_text
 from panel.errors import ConflictError, InputError
 from panel.records import MAX_NAME, Change, CommunityVotes, Comparison, utcnow
 from panel.records.store import Outputs, file_version, load_record, slugify, write_record_if
@@ -60,13 +60,13 @@ class Outcome:
 def _rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, object]]]:
     """(line number, fields) for every non-blank row; the CSV header's columns are checked."""
     if path.suffix.lower() in (".jsonl", ".ndjson"):
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in enumerate(text.split("\n"), 1):  # not splitlines: U+2028 is text
             if not line.strip():
                 continue
             try:
-                data = json.loads(line)
-            except (ValueError, RecursionError) as exc:
-                raise InputError(f"line {number}: invalid JSON: {exc}", where=path) from None
+                data = loads_json(line)
+            except TextProblem as exc:
+                raise InputError(f"line {number}: {exc.in_row()}", where=path) from None
             if not isinstance(data, dict):
                 raise InputError(
                     f"line {number}: expected an object, found {type(data).__name__}", where=path

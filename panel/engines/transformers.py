@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from panel.engines import embedded
 from panel.engines.base import Engine, GenRequest, GenResult, Prompt
 from panel.engines.options import TransformersOptions
+from panel.engines.tokens import PromptTokens
 from panel.errors import EngineError
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class TransformersEngine(Engine):
         self.tokenizer: Any = None
         self.backend: Any = None
         self._grammars: dict[str, Any] = {}
+        self.prompt_tokens = PromptTokens(self._inputs)  # counted and generated from one tokenization
 
     def _load(self) -> None:
         path = embedded.resolve(self.profile.model, self.say)
@@ -60,6 +62,7 @@ class TransformersEngine(Engine):
     async def close(self) -> None:
         self.model = self.tokenizer = self.backend = None
         self._grammars.clear()
+        self.prompt_tokens.clear()
 
     def _processor(self, schema: dict[str, Any]) -> Any:
         from outlines.backends.xgrammar import XGrammarLogitsProcessor
@@ -82,13 +85,13 @@ class TransformersEngine(Engine):
     async def count_tokens(self, prompt: Prompt) -> int:
         if self.tokenizer is None:
             return await super().count_tokens(prompt)
-        return int(self._inputs(prompt)["input_ids"].shape[1])
+        return int(self.prompt_tokens.tokens(prompt)["input_ids"].shape[1])
 
     def _generate(self, request: GenRequest) -> GenResult:
         import torch
         from transformers import LogitsProcessorList
 
-        inputs = self._inputs(request.prompt)
+        inputs = self.prompt_tokens.tokens(request.prompt)
         if request.seed is not None:
             torch.manual_seed(request.seed)  # each review's own draw, reproducible
         sample = self.profile.temperature > 0

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from panel.engines import embedded
 from panel.engines.base import CHECK_SCHEMA, Engine, GenRequest, GenResult, Prompt
 from panel.engines.options import OfflineOptions
+from panel.engines.tokens import PromptTokens
 from panel.errors import EngineError
 
 if TYPE_CHECKING:
@@ -178,6 +179,7 @@ class VLLMOfflineEngine(Engine):
         self.llm: Any = None
         self.tokenizer: Any = None
         self.stepper: _Stepper | None = None
+        self.prompt_tokens = PromptTokens(self._token_ids)  # counted and built from one tokenization
 
     @property
     def capacity(self) -> int:
@@ -240,7 +242,8 @@ class VLLMOfflineEngine(Engine):
     def _build(self, request: GenRequest) -> tuple[Any, Any]:
         """The engine's prompt (token ids, so a chat template's own <bos> is not doubled) and
         sampling parameters for one request."""
-        return {"prompt_token_ids": self._token_ids(request.prompt)}, sampling_params(self.profile, request)
+        token_ids = list(self.prompt_tokens.tokens(request.prompt))  # a copy: the engine owns its list
+        return {"prompt_token_ids": token_ids}, sampling_params(self.profile, request)
 
     def _token_ids(self, prompt: Prompt) -> list[int]:
         if prompt.form == "chat":
@@ -254,7 +257,7 @@ class VLLMOfflineEngine(Engine):
     async def count_tokens(self, prompt: Prompt) -> int:
         if self.tokenizer is None:
             return await super().count_tokens(prompt)
-        return len(self._token_ids(prompt))
+        return len(self.prompt_tokens.tokens(prompt))
 
     async def close(self) -> None:
         if self.stepper is not None:
@@ -270,6 +273,7 @@ class VLLMOfflineEngine(Engine):
                 with contextlib.suppress(Exception):  # best effort at exit
                     shutdown()
             self.llm = None
+        self.prompt_tokens.clear()
 
     async def generate(self, request: GenRequest) -> GenResult:
         await self.start()

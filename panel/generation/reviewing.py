@@ -9,12 +9,12 @@ review says what went wrong: the diagnosis travels to the record's failures and 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
+from typing import Any
 
 from pydantic import ValidationError
 
-from panel.core.loading import describe_validation_error
+from panel.core.loading import describe_validation_error, refuse_unreadable
 from panel.core.text import one_paragraph
 from panel.engines import Engine, GenRequest, GenResult, Prompt
 from panel.generation.planning import Job
@@ -24,18 +24,14 @@ from panel.records import FailureKind, Persona, Provenance, Review, ReviewEntry,
 CONTEXT_MARGIN = 16  # tokens kept free beside prompt and reply: special tokens, rounding
 
 
-def parse_review(text: str, persona: Persona) -> Review:
-    """Read a constrained reply. Tolerant of raw control characters inside strings (they are
-    legal for the decoder but not for strict JSON); strict about everything else."""
-    try:
-        data = json.loads(text, strict=False)
-    except ValueError:
-        raise ValueError(
-            "the reply is not JSON although decoding was constrained; the server may be ignoring "
-            "structured output (check with `panel models --check`)"
-        ) from None
-    if not isinstance(data, dict):
-        raise ValueError("the reply is JSON but not an object")
+def parse_review(reply: dict[str, Any], persona: Persona) -> Review:
+    """Read a constrained reply that `diagnose` already parsed into a JSON object
+    (`Diagnosis.value`, read tolerant of raw control characters inside strings, which are legal
+    for the decoder but not for strict JSON): the review text as one paragraph, then the review
+    schema and the persona, strictly. A lone surrogate escape (\\ud800), which a JSON grammar
+    lets the decoder write but no record can hold, is refused as the strict reader refuses it."""
+    refuse_unreadable(reply)
+    data = dict(reply)
     if isinstance(data.get("review"), str):
         data["review"] = one_paragraph(data["review"])
     try:
@@ -163,8 +159,9 @@ class ReviewStage:
                     "raise max_tokens in the profile"
                 )
         else:
+            assert diagnosis is not None and diagnosis.value is not None  # no error, and a JSON object
             try:
-                review = parse_review(result.text or "", job.persona)
+                review = parse_review(diagnosis.value, job.persona)
             except ValueError as exc:
                 kind, reason = "invalid", str(exc)
             else:

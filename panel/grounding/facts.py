@@ -19,7 +19,16 @@ from panel.grounding.figures import Figure, figures
 from panel.grounding.kinds import Date, Version, dates, version_near, version_topic, versions
 from panel.grounding.licenses import License, components, licenses
 from panel.grounding.names import find_names, normalise
-from panel.grounding.prices import PERSON_UNITS, Free, Money, clause_context, free_statements, plans, prices
+from panel.grounding.prices import (
+    PERSON_UNITS,
+    Free,
+    Money,
+    clause_context,
+    entry_is_free,
+    free_statements,
+    plans,
+    prices,
+)
 from panel.grounding.spans import Layout, Sentence, context_words, spans_of
 
 
@@ -64,17 +73,12 @@ class Facts:
     texts: tuple[str, ...]  # the sentences, for exact-case name lookups
 
 
-_ENTRY_FREE = re.compile(r"\b(?:free|freemium|open-source|open|oss)\b")
-_ENTRY_PAID = re.compile(r"\b(?:paid|commercial|subscription|enterprise)\b")
-
-
 def _entry_facts(index: int, entry: str) -> tuple[list[FreeFact], list[tuple[int, License]]]:
     """The pricing entry is one word: 'free', 'freemium', 'open-source', 'paid'."""
     free, lics = [], []
-    if _ENTRY_FREE.search(entry):
-        free.append(FreeFact(index, True, False, True))
-    elif _ENTRY_PAID.search(entry):
-        free.append(FreeFact(index, False, False, True))
+    says = entry_is_free(entry)
+    if says is not None:
+        free.append(FreeFact(index, says, False, True))
     if "open" in entry or "oss" in entry:
         lics.append((index, License(0, len(entry), "open", None, None, True, False)))
     return free, lics

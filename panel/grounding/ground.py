@@ -17,7 +17,6 @@ from panel.grounding.material import Material, material_for
 from panel.grounding.quality import quality_flags
 from panel.grounding.rules import rules_claims
 from panel.records import (
-    Change,
     Check,
     Claim,
     Persona,
@@ -25,7 +24,6 @@ from panel.records import (
     ReviewEntry,
     ToolPanel,
     panels_of,
-    utcnow,
     with_panels,
 )
 
@@ -135,25 +133,23 @@ def counts(claims: Iterable[Claim]) -> ClaimCounts:
     )
 
 
-def mark_checked(
-    record: RecordT, tool: str, persona: str, claim_text: str, by: str, note: str = ""
-) -> RecordT:
-    """Mark one claim as verified by a person, with a history entry; InputError if there is no
-    such claim. The mark sticks to the claim's text: it survives recomputation until that text
-    changes."""
+def check_claim(record: RecordT, tool: str, persona: str, claim_text: str, mark: Check) -> RecordT:
+    """The record with `mark` on the claim of this text in `persona`'s review of `tool`;
+    InputError if there is no such claim. Only the claim changes: who marked it goes into the
+    record's history in `saving.mark_checked`, the one function that marks a claim checked.
+    The mark sticks to the claim's text: it survives recomputation until that text changes."""
     found = False
     panels = []
     for panel in panels_of(record):
         if panel.tool.name == tool:
             reviews = []
             for review in panel.reviews:
-                if review.persona == persona:
-                    claims = []
-                    for claim in review.claims:
-                        if claim.text == claim_text:
-                            found = True
-                            claim = claim.model_copy(update={"checked": Check(by=by, note=note)})
-                        claims.append(claim)
+                if review.persona == persona and any(c.text == claim_text for c in review.claims):
+                    found = True
+                    claims = [
+                        c.model_copy(update={"checked": mark}) if c.text == claim_text else c
+                        for c in review.claims
+                    ]
                     review = review.model_copy(update={"claims": claims})
                 reviews.append(review)
             panel = panel.model_copy(update={"reviews": reviews})
@@ -163,8 +159,4 @@ def mark_checked(
             f"no claim {claim_text!r} in the {persona} review of {tool!r}",
             hint="run `panel claims RECORD` to list the claims with their exact text",
         )
-    change = Change(
-        by=by, action="checked", fields=[f"{tool}: reviews.{persona}.claims"], note=f"{claim_text}: {note}"
-    )
-    marked = with_panels(record, panels)
-    return marked.model_copy(update={"history": [*record.history, change], "updated_at": utcnow()})
+    return with_panels(record, panels)

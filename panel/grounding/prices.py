@@ -66,6 +66,21 @@ _APPROX = re.compile(
 )
 
 
+_ENTRY_FREE = re.compile(r"\b(?:free|freemium|open-source|open|oss)\b")
+_ENTRY_PAID = re.compile(r"\b(?:paid|commercial|subscription|enterprise)\b")
+
+
+def entry_is_free(entry: str) -> bool | None:
+    """What a one-word pricing entry says: True for 'free', 'freemium', 'open-source' (there is
+    a way to use it for nothing), False for 'paid' and its kin, None when it says neither."""
+    entry = entry.lower()
+    if _ENTRY_FREE.search(entry):
+        return True
+    if _ENTRY_PAID.search(entry):
+        return False
+    return None
+
+
 @dataclass(frozen=True)
 class Money:
     start: int

@@ -8,16 +8,15 @@ read one at a time, each capped at MAX_ROW_BYTES.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from panel.core.loading import describe_validation_error, load_mapping
+from panel.core.loading import TextProblem, describe_validation_error, loads_json
 from panel.errors import InputError
-from panel.inputs.toolfiles import resolve_sources
+from panel.inputs.toolfiles import load_tool
 from panel.records import Tool
 
 MAX_ROW_BYTES = 64_000
@@ -60,12 +59,12 @@ def _inline_sources_only(data: dict) -> str | None:
     return None
 
 
-def _validate(data: object, where: str, inline_only: bool = True) -> FeedRow:
+def _validate(data: object, where: str) -> FeedRow:
     name = data.get("name") if isinstance(data, dict) else None
     name = name if isinstance(name, str) else None
     if not isinstance(data, dict):
         return FeedRow(where, error=f"expected an object of tool fields, found {type(data).__name__}")
-    problem = _inline_sources_only(data) if inline_only else None
+    problem = _inline_sources_only(data)
     if problem:
         return FeedRow(where, error=problem, name=name)
     try:
@@ -111,15 +110,11 @@ def _jsonl(path: Path) -> Iterator[FeedRow]:
             yield FeedRow(where, error=f"not valid UTF-8 (byte {exc.start})")
             continue
         try:
-            data = json.loads(text, parse_constant=_reject_constant)
-        except ValueError as exc:
-            yield FeedRow(where, error=f"invalid JSON: {exc}")
+            data = loads_json(text)
+        except TextProblem as exc:
+            yield FeedRow(where, error=exc.in_row())
             continue
         yield _validate(data, where)
-
-
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"{name} is not allowed")
 
 
 def _csv(path: Path) -> Iterator[FeedRow]:
@@ -211,14 +206,16 @@ def _csv_tool_fields(row: dict[str, str]) -> dict[str, object]:
 
 
 def _folder(path: Path) -> Iterator[FeedRow]:
+    """Each tool file as `panel review` reads it (toolfiles.load_tool): a source may name a file
+    beside it, since the folder is the vendor's own."""
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in TOOL_SUFFIXES and p.is_file())
     for file in files:
         try:
-            data = resolve_sources(load_mapping(file), file)
+            tool = load_tool(file)
         except InputError as exc:
             yield FeedRow(file.name, error=exc.problem)
             continue
-        yield _validate(data, file.name, inline_only=False)
+        yield FeedRow(file.name, tool=tool, name=tool.name)
 
 
 def read_feed(path: Path) -> Iterator[FeedRow]:

@@ -86,6 +86,7 @@ from panel.records.schema import (
     SCHEMA_DIALECT,
     SCHEMAS,
     json_schema,
+    schema_of,
 )
 from panel.records.tool import (
     SNAPSHOT_PATTERN,
@@ -94,6 +95,7 @@ from panel.records.tool import (
     SourceReader,
     Tool,
     Url,
+    checked_on,
 )
 
 __all__ = [
@@ -162,11 +164,13 @@ __all__ = [
     "ToolPanel",
     "Url",
     "Verdict",
+    "checked_on",
     "claims_decoding_schema",
     "decide",
     "json_schema",
     "panels_of",
     "review_decoding_schema",
+    "schema_of",
     "summarize",
     "text_limits",
     "utcnow",

@@ -183,7 +183,11 @@ class Loaded(Generic[M]):
     edited: bool  # the file differs from what panel last wrote
 
 
-def load_record(path: Path, model: type[M]) -> Loaded[M]:
+RECORD_KINDS: dict[str, type[ToolPanel] | type[Comparison]] = {"panel": ToolPanel, "comparison": Comparison}
+"""Each record file's `kind`, and the model that reads it."""
+
+
+def _read_object(path: Path) -> dict[str, Any]:
     text = read_text(path, max_bytes=MAX_RECORD_BYTES)
     try:
         data = parse_text(text, path.with_suffix(".json"))  # strict: no NaN, no duplicate keys
@@ -193,6 +197,10 @@ def load_record(path: Path, model: type[M]) -> Loaded[M]:
         ) from None
     if not isinstance(data, dict):
         raise InputError("expected a JSON object", where=path)
+    return data
+
+
+def _validated(path: Path, data: dict[str, Any], model: type[M]) -> Loaded[M]:
     try:
         record = model.model_validate(data)
     except ValidationError as exc:
@@ -200,6 +208,23 @@ def load_record(path: Path, model: type[M]) -> Loaded[M]:
             describe_validation_error(exc), where=path, hint="run `panel validate` on it for every problem"
         ) from None
     return Loaded(record=record, edited=data.get("checksum") != checksum(data))
+
+
+def load_record(path: Path, model: type[M]) -> Loaded[M]:
+    return _validated(path, _read_object(path), model)
+
+
+def load_any_record(path: Path) -> Loaded[ToolPanel | Comparison]:
+    """A panel or a comparison, whichever the file's `kind` says."""
+    data = _read_object(path)
+    model = RECORD_KINDS.get(data.get("kind"))  # type: ignore[arg-type]
+    if model is None:
+        raise InputError(
+            f"unknown record kind {data.get('kind')!r}",
+            where=path,
+            hint="records have kind 'panel' or 'comparison'",
+        )
+    return _validated(path, data, model)
 
 
 def write_record(path: Path, record: BaseModel) -> None:

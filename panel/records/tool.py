@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
@@ -101,6 +102,14 @@ class Source(Record):
                 "a source needs its text (in a tool file: `text`, or a `path` to a .txt or .md file)"
             )
         return self
+
+
+def checked_on(sources: Iterable[Source]) -> datetime | None:
+    """When the material was last known to be current: the oldest time any fetched source was
+    read or confirmed unchanged (a page is no fresher than its stalest source); None when no
+    source was fetched. What "Sources checked on DATE" shows, never the time of rendering."""
+    times = [t if t.tzinfo else t.replace(tzinfo=UTC) for s in sources if (t := s.checked) is not None]
+    return min(times) if times else None
 
 
 class Tool(Record):

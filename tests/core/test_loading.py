@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from panel.core.loading import load_mapping
+from panel.core.loading import TextProblem, load_mapping, loads_json
 from panel.errors import InputError
 from panel.inputs.toolfiles import load_tool
 
@@ -43,6 +43,11 @@ def test_a_byte_order_mark_is_tolerated(tmp_path: Path):
         ("t.yaml", "a: " + "[" * 40 + "]" * 40 + "\n", "nested deeper than 32 levels"),
         ("t.json", '{"a": ' + "[" * 40 + "]" * 40 + "}", "nested deeper than 32 levels"),
         ("t.yaml", "a: !!python/object/apply:os.system ['echo hi']\n", "invalid YAML"),
+        # A lone surrogate: valid JSON and YAML escapes, but no character (see loading's docstring).
+        ("t.json", '{"name": "Quill\\ud800stack"}', "$.name: the text holds a lone surrogate (\\ud800)"),
+        ("t.json", '{"a": [{"n\\udc00": 1}]}', "$.a[0].n\\udc00: the key holds a lone surrogate (\\udc00)"),
+        ("t.yaml", 'name: "Quill\\uD800stack"\n', "$.name: the text holds a lone surrogate (\\ud800)"),
+        ("t.yaml", 'a:\n  - "\\U0000DFFF"\n', "$.a[0]: the text holds a lone surrogate (\\udfff)"),
     ],
 )
 def test_bad_files_give_one_line(tmp_path: Path, name: str, content: str | bytes, message: str):
@@ -85,3 +90,26 @@ def test_bad_tool_fields_name_the_field(tmp_path: Path, content: str, message: s
     with pytest.raises(InputError) as info:
         load_tool(path)
     assert info.value.line().startswith(f"{path}: {message}")
+
+
+def test_a_surrogate_pair_is_one_character_and_reads(tmp_path: Path):
+    """Only a lone surrogate is refused: an escaped pair is the character it encodes."""
+    assert load(tmp_path, "t.json", '{"name": "Quill \\ud83d\\ude80"}')["name"] == "Quill \U0001f680"
+
+
+def test_one_strict_reader_for_files_and_rows():
+    """`loads_json` is what files, feed rows and votes rows are read with: each refusal says
+    what is wrong, and where the parser knows it, the column."""
+    for text, problem in [
+        ('{"tool": "Q", "tool": "R"}', "invalid JSON: duplicate key 'tool'"),
+        ('{"ship": NaN}', "invalid JSON: NaN is not allowed"),
+        ('{"ship": -Infinity}', "invalid JSON: -Infinity is not allowed"),
+        ('{"tool": "Q\\udfff"}', "$.tool: the text holds a lone surrogate (\\udfff)"),
+    ]:
+        with pytest.raises(TextProblem) as info:
+            loads_json(text)
+        assert info.value.in_row().startswith(problem)
+    with pytest.raises(TextProblem) as info:
+        loads_json('{"tool": "Q",\n "ship": }')
+    assert info.value.located() == "line 2 column 10: invalid JSON: Expecting value"
+    assert info.value.in_row() == "invalid JSON: Expecting value (column 10)"

@@ -10,9 +10,10 @@ import pytest
 
 from panel.desk.app import page_style_hash
 from panel.desk.queue import QueueQuery
-from panel.desk.security import FormError, allowed_hosts, parse_form
+from panel.desk.security import FormError, allowed_hosts, is_loopback, parse_form
 from panel.desk.views import word_diff
 from panel.editorial.render import render_page
+from panel.errors import ConfigError
 
 from pages import NAMES, comparison
 
@@ -68,6 +69,42 @@ def test_allowed_hosts_are_the_served_address_and_the_named_ones():
         "proxy.lan:443",
     }
     assert allowed_hosts("::1", 9000, []) == {"[::1]:9000", "localhost:9000"}
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),  # all of 127.0.0.0/8; the Host check once said no where the bind check said yes
+        ("::1", True),
+        ("localhost", True),
+        ("LocalHost", True),
+        ("::ffff:127.0.0.1", True),  # IPv4-mapped loopback
+        ("0.0.0.0", False),  # every interface
+        ("::", False),
+        ("::ffff:10.0.0.5", False),
+        ("10.0.0.5", False),
+        ("desk.lan", False),  # a name could resolve anywhere
+        ("localhost.evil.example", False),
+        ("", False),
+    ],
+)
+def test_is_loopback(host: str, loopback: bool):
+    assert is_loopback(host) is loopback
+
+
+def test_the_bind_check_and_the_host_check_agree_on_loopback(monkeypatch: pytest.MonkeyPatch):
+    """`panel desk` serves any loopback address without a token; the Host check then accepts
+    `localhost` for it as well. Both ask `is_loopback`."""
+    from panel.cli.desk import TOKEN_ENV, desk_token
+
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    for host in ("127.0.0.2", "::ffff:127.0.0.1"):
+        assert desk_token(host)[1]  # a token made for this run: no secret needed on loopback
+        assert f"localhost:{8765}" in allowed_hosts(host, 8765, [])
+    with pytest.raises(ConfigError, match="without a token"):
+        desk_token("0.0.0.0")
+    assert allowed_hosts("0.0.0.0", 8765, []) == {"0.0.0.0:8765"}
 
 
 def test_the_csp_style_hash_is_the_published_pages_stylesheet():

@@ -10,12 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from panel.editorial.editing import EditProblems, apply_fields
-from panel.records import Comparison, ToolPanel
-from panel.records.store import load_record, write_record
+from panel.editorial.editing import EditProblems, apply_fields, apply_view, view
+from panel.editorial.publishing import publish
+from panel.editorial.saving import save_check, save_edit
+from panel.editorial.validate import validate_file
+from panel.errors import InputError
+from panel.inputs.personas import load_personas
+from panel.records import Claim, Comparison, ToolPanel, panels_of
+from panel.records.store import Outputs, file_version, load_record, write_record
 
 from conftest import run_panel, tree
-from factory import panel, write_example_comparison
+from factory import panel, write_comparison, write_example_comparison
 
 NEW_TEXT = (
     "Edited by a reviewer: the tool renders reference pages from an API description and fails the "
@@ -282,7 +287,7 @@ def test_apply_fields_keys_each_problem_by_its_field(comparison: Path):
 
 GPL_TEXT = (
     "The license is the first question: a GPL-3.0 tool inside every build worries legal teams, and "
-    "at $30 per seat the hosted plan costs more than the docs site it replaces. Mintlify and ReadMe "
+    "at $30 per seat it costs more than the docs site it replaces. Mintlify and ReadMe "
     "already do this, and the scenario where it breaks is a codebase without type hints."
 )
 
@@ -322,3 +327,146 @@ text = text.replace("check_note: ''", "check_note: relicensed last week, per the
     assert still.returncode == 2 and "'$30 per seat'" in still.stderr and "'GPL-3.0'" not in still.stderr
     diff = run_panel("diff", str(path), cwd=tmp_path, env=env)
     assert "claim appeared: 'GPL-3.0' (license, contradicted)" in diff.stdout
+
+
+def _gpl_comparison(root: Path) -> tuple[Path, Comparison]:
+    """A comparison whose Quillstack skeptic review makes a contradicted license claim, as shown
+    (claims recomputed)."""
+    from panel.editorial.validate import valid_record
+
+    quill = panel(
+        "Quillstack",
+        description="Quillstack builds reference docs from type hints. It is free and MIT licensed.",
+    )
+    quill = quill.model_copy(
+        update={
+            "reviews": [
+                quill.reviews[0],
+                quill.reviews[1].model_copy(update={"review": GPL_TEXT}),
+                *quill.reviews[2:],
+            ]
+        }
+    )
+    path = write_comparison(root, quill, panel("Ledgerlight", (40, 45, 62, 30)))
+    return path, valid_record(path, load_personas())
+
+
+def test_every_door_marks_a_claim_checked_the_same_way(tmp_path: Path):
+    """`panel claims --check` and the desk (save_check) and the `check` list of `panel edit`
+    (save_edit) go through one function, saving.mark_checked: the same mark, the same history
+    entry, in the comparison and in the tool's panel file."""
+    personas = load_personas()
+    entries = []
+    for door in ("check", "edit"):
+        root = tmp_path / door / "outputs"
+        path, record = _gpl_comparison(root)
+        outputs = Outputs(root)
+        if door == "check":
+            claim = ("Quillstack", "skeptic", "GPL-3.0")
+            save_check(path, record, file_version(path), claim, "ana", " relicensed ", outputs, personas)
+        else:
+            skeptic = record.panels[0].review_for("skeptic")
+            number = [c.text for c in skeptic.claims].index("GPL-3.0") + 1
+            text = view(record, path).replace("check: []", f"check: [{number}]", 1)
+            text = text.replace("check_note: ''", "check_note: 'relicensed '", 1)
+            applied = apply_view(record, text, "ana")
+            assert applied.changed == {"Quillstack": [], "Ledgerlight": []}  # a mark is no field edit
+            save_edit(path, applied, "ana", outputs, file_version(path), personas)
+        for saved in (
+            load_record(path, Comparison).record,
+            load_record(outputs.panel_path("Quillstack"), ToolPanel).record,
+        ):
+            mark = _claim(saved, "GPL-3.0").checked
+            change = saved.history[-1]
+            assert mark is not None and (mark.by, mark.note) == ("ana", "relicensed")
+            assert change.at == mark.at
+            entries.append((change.action, change.by, change.fields, change.note, change.previous))
+    expected = ("checked", "ana", ["Quillstack: reviews.skeptic.claims"], "GPL-3.0: relicensed", {})
+    assert entries == [expected] * 4  # two doors, each writing the comparison and the panel file
+
+
+def test_a_mark_and_an_edit_in_one_save_keep_both_entries(tmp_path: Path):
+    """`panel edit` that changes the Skeptic's score and checks one of its claims: the edit's
+    history entry, then the mark's, in the comparison and in the tool's panel file."""
+    path, record = _gpl_comparison(tmp_path / "outputs")
+    outputs = Outputs(tmp_path / "outputs")
+    skeptic = panels_of(record)[0].review_for("skeptic")
+    assert skeptic is not None
+    number = [c.text for c in skeptic.claims].index("GPL-3.0") + 1
+    text = view(record, path).replace("check: []", f"check: [{number}]", 1)
+    text = text.replace("score: 55\n      verdict: skip", "score: 58\n      verdict: skip", 1)
+    save_edit(path, apply_view(record, text, "bo"), "bo", outputs, file_version(path), load_personas())
+    comparison = load_record(path, Comparison).record
+    panel_file = load_record(outputs.panel_path("Quillstack"), ToolPanel).record
+    for saved, field in (
+        (comparison, "Quillstack: reviews.skeptic.score"),
+        (panel_file, "reviews.skeptic.score"),
+    ):
+        edited, checked = saved.history[-2:]
+        assert (edited.action, edited.fields, checked.action) == ("edited", [field], "checked")
+        assert panels_of(saved)[0].review_for("skeptic").score == 58
+        mark = _claim(saved, "GPL-3.0").checked
+        assert mark is not None and mark.by == "bo"
+
+
+def _claim(record: ToolPanel | Comparison, text: str) -> Claim:
+    review = panels_of(record)[0].review_for("skeptic")
+    assert review is not None
+    return next(c for c in review.claims if c.text == text)
+
+
+def test_a_check_names_who_checked_and_keeps_the_note_to_its_limit(tmp_path: Path):
+    """No mark without a name (nobody is "unknown"), and a note over the limit is refused before
+    anything is written: in `panel edit`, the view opens again with the problem."""
+    path, record = _gpl_comparison(tmp_path / "outputs")
+    before = tree(tmp_path / "outputs")
+    claim = ("Quillstack", "skeptic", "GPL-3.0")
+    with pytest.raises(InputError, match="by: String should have at least 1 character"):
+        save_check(path, record, file_version(path), claim, "", "", Outputs(tmp_path / "outputs"))
+    with pytest.raises(InputError, match="note: String should have at most 2000 characters"):
+        save_check(path, record, file_version(path), claim, "ana", "x" * 2001, Outputs(tmp_path / "outputs"))
+    assert tree(tmp_path / "outputs") == before
+    text = (
+        view(record, path)
+        .replace("check: []", "check: [1]", 1)
+        .replace("check_note: ''", f"check_note: {'x' * 2001}", 1)
+    )
+    with pytest.raises(EditProblems) as refused:
+        apply_view(record, text, "ana")
+    assert list(refused.value.problems) == ["tools[0].reviews.skeptic.check_note"]
+
+
+def test_apply_view_raises_edit_problems_keyed_by_field(tmp_path: Path):
+    """Like apply_fields: every problem of the YAML view, keyed by its field's path."""
+    path, record = _gpl_comparison(tmp_path / "outputs")
+    text = view(record, path)
+    for edited, fields in [
+        ("tools: []\n", ["tools"]),
+        (
+            text.replace("score: 80", "score: 180", 1).replace("check: []", "check: [99]", 1),
+            ["tools[0].reviews.builder.score", "tools[0].reviews.skeptic.check"],
+        ),
+    ]:
+        with pytest.raises(EditProblems) as refused:
+            apply_view(record, edited, "ana")
+        assert sorted(refused.value.problems) == fields
+
+
+def test_validate_keeps_claim_problems_apart_and_publish_reads_them(tmp_path: Path):
+    """A contradicted claim nobody checked is a claims problem, not the file's own; a schema
+    error inside a claim is the file's own. Publishing once matched `.claims[` in the path to
+    tell them apart, and a record whose only schema error was inside a claim crashed it."""
+    path, _ = _gpl_comparison(tmp_path / "outputs")
+    report = validate_file(path, load_personas())
+    assert report.problems == [] and not report.ok
+    assert report.claims and all(p.path.startswith("$.panels[0].reviews[1].claims[") for p in report.claims)
+    data = json.loads(path.read_text())
+    data["panels"][0]["reviews"][1]["claims"] = [{"text": "GPL-3.0", "status": "contradicted"}]  # no kind
+    path.write_text(json.dumps(data, indent=2))
+    report = validate_file(path, load_personas())
+    assert report.record is None and report.claims == []
+    assert [p.path for p in report.problems] == ["$.panels[0].reviews[1].claims[0]"]
+    with pytest.raises(
+        InputError, match=r"cannot publish: \$\.panels\[0\]\.reviews\[1\]\.claims\[0\]: 'kind'"
+    ):
+        publish(path, Outputs(tmp_path / "outputs"), load_personas(), "ana", lambda record, fmt: "")

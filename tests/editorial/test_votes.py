@@ -128,6 +128,24 @@ def test_csv_single_votes_and_jsonl_counts(tmp_path: Path) -> None:
             "line 2: invalid JSON",
         ),
         ("v.jsonl", '["Quillstack", 1, 2]\n', "line 1: expected an object"),
+        # The one strict JSON reader (core.loading.loads_json), as for tool files and feeds:
+        (
+            "v.jsonl",
+            '{"tool": "Quillstack", "ship": 1, "skip": 2}\n'
+            '{"tool": "Ledgerlight", "ship": 1, "ship": 5, "skip": 0}\n',
+            "line 2: invalid JSON: duplicate key 'ship'",
+        ),
+        (
+            "v.jsonl",
+            '{"tool": "Quillstack", "ship": 1, "skip": 2}\n\n'
+            '{"tool": "Ledgerlight", "ship": NaN, "skip": 0}\n',
+            "line 3: invalid JSON: NaN is not allowed",
+        ),
+        (
+            "v.jsonl",
+            '{"tool": "Quill\\ud800", "ship": 1, "skip": 2}\n',
+            "line 1: $.tool: the text holds a lone",
+        ),
         (
             "v.jsonl",
             '{"tool": "Quillstack", "ship": true, "skip": 2}\n',
@@ -147,6 +165,19 @@ def test_bad_rows_exit_2_with_one_line_and_write_nothing(
     assert name in result.stderr and problem in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert tree(work / "outputs") == before
+
+
+def test_jsonl_lines_are_newline_separated_whatever_the_text_holds(tmp_path: Path) -> None:
+    """A tool name may hold U+2028 (a line break to `str.splitlines`, plain text in JSON): it
+    stays inside its row, and the rows after it keep their line numbers."""
+    path = tmp_path / "v.jsonl"
+    path.write_text(
+        '{"tool": "Quill\u2028stack", "ship": 3, "skip": 1}\n{"tool": "Ink", "ship": 1, "skip": 0}\n'
+    )
+    assert [t.tool for t in read_votes(path)] == ["Quill\u2028stack", "Ink"]
+    path.write_text('{"tool": "Quill\u2028stack", "ship": 3, "skip": 1}\n{"tool": "Ink", "ship": 1}\n')
+    with pytest.raises(InputError, match="line 2: expected the fields tool, ship, skip"):
+        read_votes(path)
 
 
 def test_unknown_tools_and_comparisons(work: Path) -> None:

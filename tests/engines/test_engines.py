@@ -88,10 +88,11 @@ def assert_valid_reviews(engine_profile: Profile, form: str = "completion") -> N
         assert result.prompt_tokens and result.prompt_tokens > 100
         # Valid under the published Review schema. (Not always under the decoding schema itself:
         # decoders overshoot maxLength by a few characters, which is why its bound is tighter.)
-        reply = json.loads(result.text, strict=False)
-        jsonschema.validate(reply, REVIEW_SCHEMA)
-        assert reply["persona"] == persona.id
-        review = parse_review(result.text, persona)
+        diagnosis = result.diagnosis()
+        assert diagnosis.ok and diagnosis.value is not None, diagnosis.message
+        jsonschema.validate(diagnosis.value, REVIEW_SCHEMA)
+        assert diagnosis.value["persona"] == persona.id
+        review = parse_review(diagnosis.value, persona)
         assert 0 <= review.score <= 100
         assert review.verdict == ("ship" if review.score >= persona.ship_threshold else "skip")
 
@@ -228,6 +229,53 @@ def test_vllm_server_preflight_errors(tiny_model: Path, vllm_server: VLLMServer)
     )
     with pytest.raises(EngineError, match="cannot reach the vLLM server"):
         asyncio.run(dead.preflight())
+
+
+class CountingTokenizer:
+    """The engine's own tokenizer, counting how often a prompt is tokenized."""
+
+    def __init__(self, inner: object):
+        self.inner = inner
+        self.calls = 0
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        self.calls += 1
+        return self.inner(*args, **kwargs)  # type: ignore[operator]
+
+    def apply_chat_template(self, *args: object, **kwargs: object) -> object:
+        self.calls += bool(kwargs.get("tokenize", True))  # text only is not yet tokens
+        return self.inner.apply_chat_template(*args, **kwargs)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize(
+    ("name", "form"), [("tiny-hf", "completion"), ("tiny-hf", "chat"), ("tiny-offline", "completion")]
+)
+def test_each_prompt_is_tokenized_once(tiny_model: Path, name: str, form: str):
+    """Counting a prompt's tokens (to fit sources into the context) and generating from it
+    share one tokenization."""
+    if name == "tiny-offline":
+        pytest.importorskip("vllm")
+    (_, request), *_ = review_requests(form)
+    engine = create_engine(profile(tiny_model, name, prompt_format=form))
+
+    async def count_then_generate() -> tuple[int, object, int]:
+        await engine.start()
+        tokenizer = CountingTokenizer(engine.tokenizer)  # type: ignore[attr-defined]
+        engine.tokenizer = tokenizer  # type: ignore[attr-defined]
+        try:
+            counted = await engine.count_tokens(request.prompt)
+            result = await engine.generate(replace(request, max_tokens=16))
+        finally:
+            await engine.close()
+        return counted, result, tokenizer.calls
+
+    counted, result, calls = asyncio.run(count_then_generate())
+    assert result.error is None and result.prompt_tokens == counted > 100  # type: ignore[attr-defined]
+    assert calls == 1
 
 
 @pytest.mark.engine

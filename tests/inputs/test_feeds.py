@@ -10,6 +10,7 @@ import pytest
 
 from panel.errors import InputError
 from panel.inputs.feeds import MAX_ROW_BYTES, count_rows, read_feed
+from panel.inputs.toolfiles import load_tool
 
 GOOD = {"name": "Quillstack", "description": "Docs from code."}
 
@@ -33,11 +34,13 @@ def test_jsonl_good_bad_and_blank_lines(tmp_path: Path):
         json.dumps(
             {"name": "Ledgerlight", "description": "Billing.", "pricing": {"entry": "Paid", "detail": "x"}}
         ),
+        '{"name": "Twice", "description": "a", "description": "b"}',
+        '{"name": "Half\\ud800", "description": "d"}',
     ]
     feed.write_text("\n".join(lines) + "\n")
     got = rows(feed)
-    assert [g[0] for g in got] == [f"line {n}" for n in (1, 3, 4, 5, 6, 7, 8, 9, 10)]
-    assert got[0][1] == "Quillstack" and got[-1][1] == "Ledgerlight"
+    assert [g[0] for g in got] == [f"line {n}" for n in (1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)]
+    assert got[0][1] == "Quillstack" and got[8][1] == "Ledgerlight"
     errors = {g[0]: g[2] for g in got if g[2]}
     assert "invalid JSON" in errors["line 3"]
     assert errors["line 4"] == "name: required field is missing"
@@ -46,6 +49,10 @@ def test_jsonl_good_bad_and_blank_lines(tmp_path: Path):
     assert "at most 6000 characters" in errors["line 7"]
     assert "expected an object" in errors["line 8"]
     assert "NaN is not allowed" in errors["line 9"]
+    # The one strict JSON reader, as for tool files and votes: duplicate keys and lone surrogates.
+    assert errors["line 11"] == "invalid JSON: duplicate key 'description'"
+    assert errors["line 12"].startswith("$.name: the text holds a lone surrogate (\\ud800)")
+    assert errors["line 3"] == "invalid JSON: Expecting property name enclosed in double quotes (column 2)"
 
 
 def test_jsonl_oversized_and_invalid_utf8_lines(tmp_path: Path):
@@ -107,6 +114,24 @@ def test_folder_feed(tmp_path: Path):
     got = rows(tmp_path)
     assert [g[0] for g in got] == ["a.json", "b.yaml", "c.yaml"]
     assert got[2][2].startswith("line 2 column 1: invalid YAML")
+
+
+def test_a_folder_feed_reads_each_file_as_panel_review_does(tmp_path: Path):
+    """A folder is the vendor's own: its tool files are read by toolfiles.load_tool, sources
+    beside them included, with the same messages as `panel review`."""
+    (tmp_path / "pricing.md").write_text("Free for teams of five. Paid plans start at $9 a month.\n")
+    (tmp_path / "a.yaml").write_text(
+        "name: A\ndescription: d\nsources:\n  - {title: Pricing, path: pricing.md}\n"
+    )
+    (tmp_path / "b.yaml").write_text("name: B\ndescription: d\nsources:\n  - {title: Up, path: ../x.md}\n")
+    (tmp_path / "c.json").write_text('{"name": "C", "description": "d", "name": "D"}')
+    a, b, c = read_feed(tmp_path)
+    assert a.tool is not None and a.name == "A" and a.tool.sources[0].text.startswith("Free for teams")
+    with pytest.raises(InputError) as refused:
+        load_tool(tmp_path / "b.yaml")
+    assert (b.where, b.tool, b.error) == ("b.yaml", None, refused.value.problem)
+    assert "must be a file inside the tool file's folder" in b.error
+    assert c.error == "invalid JSON: duplicate key 'name'"
 
 
 def test_unreadable_feeds(tmp_path: Path):
