@@ -13,6 +13,7 @@ the wire. Nothing here names an address off this machine.
 from __future__ import annotations
 
 import hashlib
+import ssl
 import struct
 import sys
 import threading
@@ -63,7 +64,14 @@ def _bomb() -> bytes:
 class VendorSite:
     """Start with `start()`; `url` is its base address; `stop()` when done."""
 
-    def __init__(self, site: Path = DATA / "site", registry: Path = DATA / "registry", slow: float = 5.0):
+    def __init__(
+        self,
+        site: Path = DATA / "site",
+        registry: Path = DATA / "registry",
+        slow: float = 5.0,
+        tls: ssl.SSLContext | None = None,
+    ):
+        self.tls = tls  # a server-side context: the site speaks https
         self.site = site
         self.registry = registry
         self.slow = slow
@@ -101,6 +109,8 @@ class VendorSite:
             owner = site
 
         self.server = _Server(("127.0.0.1", 0), Handler)
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

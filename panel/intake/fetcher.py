@@ -182,11 +182,13 @@ class _mapped:
 class PinnedTransport(httpx.BaseTransport):
     """httpx's transport interface over an httpcore pool with the pinned backend: the URL (and so
     the Host header and the TLS server name) stays the vendor's, the socket goes to the checked
-    address. No proxies from the environment: a proxy would connect somewhere unchecked."""
+    address. No proxies from the environment (the client does not read them): a proxy would
+    connect somewhere unchecked. Certificates are checked against certifi's roots, or the CA file
+    or folder SSL_CERT_FILE or SSL_CERT_DIR names (an intranet's own CA)."""
 
     def __init__(self, backend: _PinnedBackend) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=httpx.create_ssl_context(),
             network_backend=backend,
             max_connections=8,
             max_keepalive_connections=8,

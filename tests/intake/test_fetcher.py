@@ -4,6 +4,9 @@ robots.txt, politeness and conditional requests."""
 
 from __future__ import annotations
 
+import ssl
+from pathlib import Path
+
 import pytest
 
 from panel.errors import FetchFailed, FetchRefused, RobotsDisallowed
@@ -162,6 +165,47 @@ def test_the_connection_goes_to_the_checked_address_whatever_dns_says_later(vend
     with Fetcher(settings, resolve=rebinding) as fetcher:
         response = fetcher.fetch(f"http://{name}:{vendor_site.port}/registry/pypi/fernwick/json", "json")
     assert response.status == 200 and calls == [name]
+
+
+def https_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> tuple[VendorSite, list[str]]:
+    """The vendor site over TLS with a certificate for `name` from a test CA the fetcher trusts
+    (SSL_CERT_FILE); the names clients asked for in their TLS hello are collected."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(name).configure_cert(context)
+    asked: list[str] = []
+    context.sni_callback = lambda sock, server_name, ctx: asked.append(server_name)  # type: ignore[assignment]
+    return VendorSite(tls=context).start(), asked
+
+
+def test_https_keeps_the_name_for_tls_and_host_while_connecting_to_the_checked_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    site, asked = https_site(tmp_path, monkeypatch, "vendor.test")
+    try:
+        settings = FetchSettings(allow=(AllowedHost("vendor.test", site.port),), delay=0)
+        resolve = {"vendor.test": ["127.0.0.1"]}
+        with Fetcher(settings, resolve=lambda host, port: resolve[host]) as fetcher:
+            response = fetcher.fetch(f"https://vendor.test:{site.port}/registry/pypi/fernwick/json", "json")
+        assert response.status == 200 and asked == ["vendor.test"]  # SNI: the name, not the address
+    finally:
+        site.stop()
+
+
+def test_a_certificate_for_another_name_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    site, _ = https_site(tmp_path, monkeypatch, "other.test")
+    try:
+        settings = FetchSettings(allow=(AllowedHost("vendor.test", site.port),), delay=0)
+        with Fetcher(settings, resolve=lambda host, port: ["127.0.0.1"]) as fetcher:
+            with pytest.raises(FetchFailed, match="certificate"):
+                fetcher.fetch(f"https://vendor.test:{site.port}/registry/pypi/fernwick/json", "json")
+        assert not site.requests  # no request went over an unverified connection
+    finally:
+        site.stop()
 
 
 def test_the_backend_connects_nowhere_it_was_not_told(vendor_site: VendorSite):
