@@ -200,9 +200,12 @@ def test_a_certificate_for_another_name_is_refused(tmp_path: Path, monkeypatch: 
     site, _ = https_site(tmp_path, monkeypatch, "other.test")
     try:
         settings = FetchSettings(allow=(AllowedHost("vendor.test", site.port),), delay=0)
-        with Fetcher(settings, resolve=lambda host, port: ["127.0.0.1"]) as fetcher:
-            with pytest.raises(FetchFailed, match="certificate"):
-                fetcher.fetch(f"https://vendor.test:{site.port}/registry/pypi/fernwick/json", "json")
+        url = f"https://vendor.test:{site.port}/registry/pypi/fernwick/json"
+        with (
+            Fetcher(settings, resolve=lambda host, port: ["127.0.0.1"]) as fetcher,
+            pytest.raises(FetchFailed, match="certificate"),
+        ):
+            fetcher.fetch(url, "json")
         assert not site.requests  # no request went over an unverified connection
     finally:
         site.stop()
