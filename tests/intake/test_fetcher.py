@@ -5,6 +5,7 @@ robots.txt, politeness and conditional requests."""
 from __future__ import annotations
 
 import ssl
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -83,10 +84,16 @@ def warmed(site: VendorSite) -> Fetcher:
 def test_a_gzip_bomb_stops_at_the_cap(vendor_site: VendorSite):
     bomb = vendor_site.bomb()
     with warmed(vendor_site) as fetcher:
-        with pytest.raises(FetchRefused, match="over the 5,000,000-byte cap after decompression"):
-            fetcher.fetch(f"{vendor_site.url}/bomb/", "page")
+        tracemalloc.start()
+        try:
+            with pytest.raises(FetchRefused, match="over the 5,000,000-byte cap after decompression"):
+                fetcher.fetch(f"{vendor_site.url}/bomb/", "page")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
         assert 100 * len(bomb) < BOMB_BYTES
         assert fetcher.stats.bytes < len(bomb) // 4  # it stopped reading long before the end
+        assert peak < 3 * MAX_BYTES  # never more inflated at once than the cap allows
 
 
 def test_an_oversized_body_stops_while_streaming(vendor_site: VendorSite):
