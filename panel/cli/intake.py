@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from panel.cli.options import DelayOpt, EditorOpt, FetchAllowOpt, OutOpt, TimeoutOpt, UserAgentOpt
-from panel.errors import InputError
+from panel.errors import ConflictError, InputError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -177,8 +177,9 @@ def _report(result: FileRecheck, console: Console, names: dict[str, str]) -> Non
         say(f"now: {_evidence(flip.after)}", 4)
     if result.stale is not None:
         say(f"Marked stale: {result.stale.reason}", 2)
-    for path, what in result.written[1:]:
-        say(f"{_shown(path)}: {what}", 2)
+    for path, what in result.written:
+        if path != result.path:
+            say(f"{_shown(path)}: {what}", 2)
 
 
 @intake_app.command()
@@ -234,9 +235,14 @@ def recheck(
         gatherer = Gatherer(fetcher, Snapshots.under(outputs.root), _printer(console))
         refetch = _refetch(Rechecker(gatherer))
         for path in paths:
-            result = freshness.recheck_file(
-                path, refetch, outputs, personas, by, lambda rec, fmt: render.render_page(rec, fmt, names)
-            )
+            try:
+                result = freshness.recheck_file(
+                    path, refetch, outputs, personas, by, lambda rec, fmt: render.render_page(rec, fmt, names)
+                )
+            except ConflictError as exc:  # a person saved it meanwhile: their save stands
+                console.print(f"Not rechecked: {exc.line()}", markup=False, highlight=False, soft_wrap=True)
+                failed += 1
+                continue
             _report(result, console, names)
             stale += result.stale is not None
             failed += len(result.sources.failed)

@@ -168,6 +168,8 @@ def recheck_file(
     for panel in panels_of(record):
         tools[panel.tool.name], found = refetch(panel.tool)
         report += found
+    if not report.checked:
+        return FileRecheck(path, report, [], record.stale)  # nothing fetched: nothing to note
     at = utcnow()
     updated, found_flips, stale = with_sources(record, tools, personas, by, report.note(), at)
     write_record_if(path, updated, version)

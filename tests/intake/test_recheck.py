@@ -19,7 +19,7 @@ from panel.records import ToolPanel
 from panel.records.store import Outputs, file_version, load_record, write_record
 
 from conftest import run_panel
-from factory import PARAGRAPH, PERSONAS, review
+from factory import PARAGRAPH, PERSONAS, panel, review
 from vendorsite import VendorSite
 
 PRICE = "The Team plan at $12 per seat per month is fair for what it catches."
@@ -162,6 +162,14 @@ def test_a_source_that_cannot_be_fetched_is_named_and_exits_1(vendor_site: Vendo
 def test_nothing_to_recheck_and_bad_records(workdir: Path):
     none = run_panel("recheck", cwd=workdir)
     assert none.returncode == 0 and "nothing to recheck" in none.stdout
+    typed = workdir / "outputs/panels/typed.json"  # sources typed by a person: nothing to fetch
+    write_record(typed, ToolPanel(tool=panel("Typed").tool, reviews=[review("builder", 80)]))
+    before = typed.read_bytes()
+    result = run_panel("recheck", str(typed), cwd=workdir)
+    assert (
+        result.returncode == 0 and "Rechecked outputs/panels/typed.json: no fetched sources" in result.stdout
+    )
+    assert typed.read_bytes() == before
     (workdir / "broken.json").write_text("{")
     bad = run_panel("recheck", "broken.json", cwd=workdir)
     assert bad.returncode == 2 and "broken.json" in bad.stderr and "Traceback" not in bad.stderr
