@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from vendorsite import VendorSite
 
 from panel.inputs.toolfiles import load_tool
 
 from conftest import REPO, run_panel
+from vendorsite import VendorSite
 
 CORPUS = REPO.parent / "shared" / "intake-corpus"
 pytestmark = pytest.mark.skipif(
