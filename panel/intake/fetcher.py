@@ -12,6 +12,7 @@ time per host with a delay between them, and conditional requests when a snapsho
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import typing
@@ -169,14 +170,14 @@ _MAPPED: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
 )
 
 
-class _mapped:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        for core, mapped in _MAPPED:
-            if exc is not None and isinstance(exc, core):
-                raise mapped(str(exc)) from exc
+@contextlib.contextmanager
+def _mapped() -> Iterator[None]:
+    """httpcore's exceptions as httpx's, which the fetcher reports."""
+    try:
+        yield
+    except tuple(core for core, _ in _MAPPED) as exc:
+        mapped = next(m for core, m in _MAPPED if isinstance(exc, core))
+        raise mapped(str(exc)) from exc
 
 
 class PinnedTransport(httpx.BaseTransport):

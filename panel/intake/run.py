@@ -15,7 +15,6 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from panel.core.loading import read_text
 from panel.errors import FetchError, InputError
 from panel.intake.feeds import BadEntry, Entry, Feed, open_feed
 from panel.intake.fetcher import MAX_FEED_BYTES, Fetcher
@@ -101,8 +100,11 @@ class Intake:
             raise InputError("no such feed file", where=feed, hint="give a file or an http(s) address")
         if path.stat().st_size > MAX_FEED_BYTES:
             raise InputError(f"the feed is over the {MAX_FEED_BYTES:,}-byte limit", where=feed)
-        read_text(path, max_bytes=MAX_FEED_BYTES)  # one-line errors for unreadable files
-        return open_feed(path.read_bytes(), "", feed), str(path.resolve())
+        try:
+            body = path.read_bytes()  # bytes: an XML feed declares its own encoding
+        except OSError as exc:
+            raise InputError(f"cannot read the feed: {exc.strerror or exc}", where=feed) from None
+        return open_feed(body, "", feed), str(path.resolve())
 
     def feed(self, feed: Feed, key: str, limit: int | None = None) -> Tally:
         taken = Taken(self.outputs, key)
