@@ -110,7 +110,7 @@ def test_a_long_feed_is_read_entry_by_entry():
 def test_a_feed_in_its_own_declared_encoding():
     body = (
         "<?xml version='1.0' encoding='iso-8859-1'?><feed xmlns='http://www.w3.org/2005/Atom'>"
-        "<entry><id>urn:c</id><title>Caf\xe9 – notes for caf\xe9s</title><link href='https://c.example/'/></entry>"
+        "<entry><id>urn:c</id><title>Caf\xe9 - notes for caf\xe9s</title><link href='https://c.example/'/></entry>"
         "</feed>"
     ).encode("latin-1")
     [entry] = list(open_feed(body, "", "latin.atom").entries())
