@@ -12,7 +12,7 @@ from functools import partial
 from typing import Literal, TypeVar, cast
 
 from panel.errors import FetchError, FetchFailed
-from panel.intake.fetcher import Fetcher, Kind
+from panel.intake.fetcher import Fetcher, Kind, Response
 from panel.intake.links import PAGE_BUDGET, choose
 from panel.intake.registries import Document, documents, find_packages
 from panel.intake.snapshots import Snapshot, Snapshots
@@ -85,9 +85,12 @@ class Gatherer:
     def say(self, verb: Verb, url: str, detail: str = "") -> None:
         self.on_event(Event(verb, url, detail))
 
-    def get(self, url: str, kind: Kind) -> tuple[Snapshot, bytes]:
+    def get(
+        self, url: str, kind: Kind, check: Callable[[Response], object] | None = None
+    ) -> tuple[Snapshot, bytes]:
         """The body at `url`: fetched (and stored), or the stored one if the server says it has
-        not changed since."""
+        not changed since. `check` sees a new body before it is stored; what it raises stops
+        the store (a feed that cannot be read leaves nothing behind)."""
         previous = self.snapshots.latest(url)
         response = self.fetcher.fetch(url, kind, previous.validators if previous else None)
         if response.body is None:
@@ -95,6 +98,8 @@ class Gatherer:
                 raise FetchFailed("HTTP 304 Not Modified, but no snapshot is stored", where=url)
             self.say("Unchanged", url, "not modified since the stored snapshot")
             return previous, self.snapshots.body(previous)
+        if check is not None:
+            check(response)
         snapshot = self.snapshots.save(response)
         via = f", after redirects to {response.final_url}" if response.final_url != url else ""
         self.say("Fetched", url, f"{response.content_type}, {snapshot.size:,} bytes{via}")

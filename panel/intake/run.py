@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from panel.errors import FetchError, InputError
 from panel.intake.feeds import BadEntry, Entry, Feed, open_feed
-from panel.intake.fetcher import MAX_FEED_BYTES, Fetcher
+from panel.intake.fetcher import MAX_FEED_BYTES, Fetcher, Response
 from panel.intake.gather import Event, EventSink, Gathered, Gatherer, Verb
 from panel.intake.links import PAGE_BUDGET
 from panel.intake.snapshots import Snapshots
@@ -90,8 +90,12 @@ class Intake:
         """The feed (an http(s) address or a file) checked whole, and its key for the state;
         InputError when it cannot be read."""
         if feed.startswith(("http://", "https://")):
+
+            def readable(response: Response) -> None:
+                open_feed(response.body or b"", response.content_type, feed, response.final_url)
+
             try:
-                snapshot, body = self.gatherer.get(feed, "feed")
+                snapshot, body = self.gatherer.get(feed, "feed", readable)
             except FetchError as exc:
                 raise InputError(f"cannot read the feed: {exc.problem}", where=feed, hint=exc.hint) from None
             return open_feed(body, snapshot.content_type, feed, snapshot.final_url), feed

@@ -175,6 +175,14 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(workdir: Path, args: t
     assert tree(workdir) == before
 
 
+def test_a_feed_address_that_serves_no_feed_leaves_nothing_behind(vendor_site: VendorSite, workdir: Path):
+    vendor_site.overrides["/not-a-feed.xml"] = (b"<html><body>a page</body></html>", "application/xml")
+    before = tree(workdir)
+    result = intake(vendor_site, workdir, "--feed", f"{vendor_site.url}/not-a-feed.xml")
+    assert result.returncode == 2 and "not an Atom, RSS or JSON Feed document" in result.stderr
+    assert tree(workdir) == before  # no snapshot, no state, no tool file
+
+
 def test_a_bad_allow_host_is_one_line(workdir: Path):
     result = run_panel("intake", "http://vendor.test/", "--allow-host", "a b", cwd=workdir)
     assert result.returncode == 2 and "expected HOST or HOST:PORT" in result.stderr
