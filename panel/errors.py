@@ -48,3 +48,28 @@ class ConflictError(PanelError):
 class PolicyError(PanelError):
     """A team rule (`panel desk policy`: the four-eyes rule) does not let this person do this
     action; nothing was changed. The message says which rule and who may."""
+
+
+class FetchError(PanelError):
+    """One address could not be taken in. The run goes on with the other pages and entries, names
+    this one, and exits 1; `where` is the address."""
+
+    exit_code = 1
+    verb = "Failed"
+
+
+class FetchRefused(FetchError):
+    """Refused by a safety rule: the address, port or scheme, a redirect, the content type, the
+    size. Fetching again will not help; `--allow-host` admits a host you trust."""
+
+    verb = "Refused"
+
+
+class RobotsDisallowed(FetchError):
+    """The site's robots.txt asks crawlers like panel not to fetch the page."""
+
+    verb = "Skipped"
+
+
+class FetchFailed(FetchError):
+    """A timeout, a connection error or an HTTP error: worth trying again later."""

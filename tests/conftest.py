@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import headless
 import tinymodel
+from vendorsite import VendorSite
 from vllmserver import SERVER_NAME, VLLMServer, start_vllm_server, stop_vllm_server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -150,6 +151,15 @@ def tiny_profiles(model: Path, server_url: str | None = None) -> dict:
             **common,
         }
     return {"default": "tiny-hf", "models": models}
+
+
+@pytest.fixture
+def vendor_site() -> Iterator[VendorSite]:
+    """Invented vendor websites and package registries on a loopback port (tests/vendorsite.py):
+    what `panel intake` and `panel recheck` fetch in tests. Nothing else is ever a target."""
+    site = VendorSite(slow=3.0).start()
+    yield site
+    site.stop()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from panel.cli.desk import desk_app
 from panel.cli.editorial import editorial
 from panel.cli.generate import generate
 from panel.cli.info import info, personas_app
+from panel.cli.intake import intake_app
 from panel.cli.site import site_app
 from panel.cli.team import team_commands
 from panel.cli.votes import votes_app
@@ -45,8 +46,9 @@ app = typer.Typer(
 )
 
 # review, compare, batch (generate.py); schema, models, personas (info.py); edit, validate,
-# diff, publish, render, stats (editorial.py); claims; the review desk; community votes; the site.
-for group in (generate, info, editorial, claims_app):
+# diff, publish, render, stats (editorial.py); claims; intake and recheck; the review desk;
+# community votes; the site.
+for group in (generate, info, editorial, claims_app, intake_app):
     app.registered_commands.extend(group.registered_commands)
 desk_app.registered_commands.extend(team_commands.registered_commands)  # policy, audit
 desk_app.registered_groups.extend(team_commands.registered_groups)  # users

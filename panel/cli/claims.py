@@ -51,7 +51,7 @@ def _table(panel: ToolPanel, names: dict[str, str]) -> Table:
             if claim.checked is not None:
                 status.append(f"\nchecked by {claim.checked.by}", style="dim")
             evidence = (
-                Text(f"{claim.evidence.sentence} [{claim.evidence.source}]") if claim.evidence else Text("")
+                Text(f"{claim.evidence.sentence} [{claim.evidence.origin()}]") if claim.evidence else Text("")
             )
             table.add_row(who, status, f"{claim.kind} ({claim.origin})", Text(claim.text), evidence)
     return table

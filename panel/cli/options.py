@@ -77,3 +77,31 @@ class RunOptions:
     as_json: bool
     claims: ClaimsMode | None
     jury: str | None = None
+
+
+# Fetching (`panel intake`, `panel recheck`).
+FetchAllowOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-host",
+        metavar="HOST[:PORT]",
+        help="Also fetch from this host (repeat the option): an intranet, or a test server. Only named "
+        "hosts pass; without a port, on 80 and 443. Nothing else opens a private, loopback or "
+        "link-local address, or another port.",
+    ),
+]
+DelayOpt = Annotated[
+    float, typer.Option("--delay", min=0, help="Seconds between two requests to the same host.")
+]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option("--timeout", min=0.1, help="Seconds one fetch may take in all, redirects included."),
+]
+UserAgentOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--user-agent",
+        envvar="PANEL_USER_AGENT",
+        help="The User-Agent sent, and the name robots.txt rules are read for (default: panel/VERSION).",
+    ),
+]

@@ -256,3 +256,32 @@ class BatchProgress:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+
+
+class IntakeProgress:
+    """Progress through a launch feed: a status line (entries done, rate, time left) at least
+    every `every` seconds on stderr, between the per-page lines on stdout."""
+
+    def __init__(self, console: Console = err, every: float = 10.0):
+        self.done = 0
+        self.total: int | None = None
+        self.started = time.monotonic()
+        self.beat = _Heartbeat(
+            console, every, self.line, lambda: self.total is None or self.done < self.total
+        )
+
+    def __call__(self, done: int, total: int | None) -> None:
+        self.done, self.total = done, total
+        self.beat.start()
+
+    def line(self) -> str:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = self.done / elapsed
+        total = f" of {self.total:,}" if self.total is not None else ""
+        left = ""
+        if self.total and rate > 0 and self.done < self.total:
+            left = f" · about {_duration((self.total - self.done) / rate)} left"
+        return f"[{time.strftime('%H:%M:%S')}] {self.done:,}{total} entries · {rate:.1f} entries/s{left}"
+
+    def stop(self) -> None:
+        self.beat.stop()

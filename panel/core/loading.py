@@ -214,3 +214,20 @@ def describe_validation_error(exc: ValidationError) -> str:
         msg = msg.removeprefix("Value error, ")
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{loc}: {msg}{more}"
+
+
+class _Literal(yaml.SafeDumper):
+    """Long text as YAML block scalars, so paragraphs are pleasant to read and edit."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if ("\n" in value or (len(value) > 70 and " " in value)) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Literal.add_representer(str, _str)
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML for people: keys in the order given, long text as block scalars, Unicode as is."""
+    return yaml.dump(data, Dumper=_Literal, sort_keys=False, allow_unicode=True, width=100)

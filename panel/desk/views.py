@@ -26,6 +26,7 @@ FLAGS = {
     "degenerate": "degenerate text",
     "verdict-disagrees": "verdict disagrees",
     "hand-edited": "edited outside panel",
+    "stale": "stale: sources changed",
 }
 KINDS = {"comparison": "comparisons", "panel": "panels"}
 SORTS = {"-changed": "newest change first", "changed": "oldest change first"}
@@ -36,6 +37,7 @@ ACTIONS = {
     "published": "published",
     "checked": "checked a claim",
     "voted": "entered votes",
+    "rechecked": "rechecked the sources",
 }
 NOTICES = {
     "saved": "Saved. The record's revision went up by one and the history says who changed what.",
@@ -156,7 +158,7 @@ class EditorView:
 def _claim_view(claim: Claim, i: int, persona: str, k: int) -> ClaimView:
     evidence = ""
     if claim.evidence is not None:
-        evidence = f"{claim.evidence.source} ({claim.evidence.id}): {claim.evidence.sentence}"
+        evidence = f"{claim.evidence.origin()} ({claim.evidence.id}): {claim.evidence.sentence}"
     checked = ""
     if claim.checked is not None:
         c = claim.checked

@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from panel.core.loading import describe_validation_error, parse_text
+from panel.core.loading import describe_validation_error, dump_yaml, parse_text
 from panel.errors import InputError, PanelError
 from panel.records import (
     Check,
@@ -56,25 +55,13 @@ def editor_command() -> list[str]:
     return shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
 
 
-class _Literal(yaml.SafeDumper):
-    """Long text as YAML block scalars, so paragraphs are pleasant to edit."""
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if ("\n" in value or len(value) > 70) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Literal.add_representer(str, _str)
-
-
 CHECK_KEYS = ("check", "check_note")  # marking claims checked from the YAML view
 
 
 def _claim_comment(number: int, claim: Claim) -> str:
     line = f"#   {number}. {claim.status} {claim.kind}: {claim.text!r}"
     if claim.evidence is not None:
-        line += f" (the material: {claim.evidence.sentence!r} [{claim.evidence.source}])"
+        line += f" (the material: {claim.evidence.sentence!r} [{claim.evidence.origin()}])"
     if claim.checked is not None:
         line += f" [checked by {claim.checked.by}]"
     return " ".join(line.split())
@@ -113,7 +100,7 @@ def view(record: ToolPanel | Comparison, path: Path) -> str:
     ]
     if any(r.verdict == "split" for panel in panels_of(record) for r in panel.reviews):
         header.insert(-1, "# A jury's `split` stays until you set ship or skip (publishing needs one).")
-    body = yaml.dump({"tools": tools}, Dumper=_Literal, sort_keys=False, allow_unicode=True, width=100)
+    body = dump_yaml({"tools": tools})
     lines: list[str] = []
     pending = iter(blocks)
     for line in body.splitlines():

@@ -43,11 +43,12 @@ class Published:
     warnings: list[str] = field(default_factory=list)  # unsupported claims nobody checked
 
 
-def _claim_line(name: str, persona: str, claim: Claim) -> str:
+def claim_line(name: str, persona: str, claim: Claim) -> str:
+    """One claim that needs a person, for refusals, warnings and stale marks."""
     said = f"{name}: the {persona} review says {claim.text!r} ({claim.kind})"
     if claim.evidence is None:
         return f"{said}, which the material does not support"
-    return f"{said}, but the material says {claim.evidence.sentence!r} ({claim.evidence.source})"
+    return f"{said}, but the material says {claim.evidence.sentence!r} ({claim.evidence.origin()})"
 
 
 def refusals(
@@ -82,7 +83,7 @@ def refusals(
                 strict = require_checked and claim.checked is None and claim.status == "unsupported"
                 if claim.blocks_publishing or strict:
                     reasons.append(
-                        _claim_line(name, review.persona, claim) + "; fix the text or mark it checked"
+                        claim_line(name, review.persona, claim) + "; fix the text or mark it checked"
                     )
             if review.quality and not (review.original and review.original.review != review.review):
                 for flag in review.quality:
@@ -108,7 +109,7 @@ def warnings(record: ToolPanel | Comparison) -> list[str]:
             for claim in review.claims:
                 if claim.needs_check:
                     found.append(
-                        _claim_line(panel.tool.name, review.persona, claim) + "; not checked by anyone"
+                        claim_line(panel.tool.name, review.persona, claim) + "; not checked by anyone"
                     )
     return found
 

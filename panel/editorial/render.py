@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any, Literal, TypeGuard
 
@@ -17,7 +18,17 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from panel.core.text import without_control
-from panel.records import Claim, Comparison, Jury, ReviewEntry, ToolPanel, conflict, decide
+from panel.records import (
+    Claim,
+    Comparison,
+    Jury,
+    ReviewEntry,
+    Tool,
+    ToolPanel,
+    checked_on,
+    conflict,
+    decide,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The page's stylesheet: inlined into the published page, served as a file by the desk.
@@ -112,6 +123,7 @@ class ToolView:
     href: str = ""
     category_href: str = ""
     notes: tuple[str, ...] = ()  # judges recused from this tool, or of its own vendor, and why
+    sources_checked: str = ""  # "Sources checked on 2026-10-03": the oldest check of a fetched source
 
 
 @dataclass(frozen=True)
@@ -139,7 +151,7 @@ def claim_segments(text: str, claims: list[Claim]) -> tuple[Segment, ...]:
         status = "checked" if claim.checked is not None else claim.status
         note = f"{claim.kind}, {claim.status}"
         if claim.evidence is not None:
-            note += f": the material says {claim.evidence.sentence!r} ({claim.evidence.source})"
+            note += f": the material says {claim.evidence.sentence!r} ({claim.evidence.origin()})"
         if claim.checked is not None:
             note += f"; checked by {claim.checked.by}"
         pieces.append(Segment(clean(text[start:end]), status, clean(note)))
@@ -233,6 +245,12 @@ def panel_line(panel: ToolPanel) -> str:
     return line + (f" · {s.split} split" if s.split else "") + (f" · {s.failed} failed" if s.failed else "")
 
 
+def sources_checked(tool: Tool) -> str:
+    """'Sources checked on DATE' (records.checked_on), or "" when no source was fetched."""
+    checked = checked_on(tool.sources)
+    return f"Sources checked on {checked.astimezone(UTC):%Y-%m-%d}" if checked else ""
+
+
 def _tool_view(panel: ToolPanel, votes: tuple[int, int] | None) -> ToolView:
     tool, s = panel.tool, panel.summary
     verdict = s.verdict.capitalize() if s.verdict else "—"
@@ -252,6 +270,7 @@ def _tool_view(panel: ToolPanel, votes: tuple[int, int] | None) -> ToolView:
         notes=tuple(
             clean(n) for n in dict.fromkeys(n for r in panel.reviews for n in review_notes(r, panel))
         ),
+        sources_checked=sources_checked(tool),
     )
 
 

@@ -210,7 +210,7 @@ def _claims(record: ToolPanel | Comparison) -> tuple[list[Problem], list[Problem
                     problem = Problem(
                         path,
                         f"the {review.persona} review says {claim.text!r} ({claim.kind}); the material says "
-                        f"{claim.evidence.sentence!r} ({claim.evidence.source})",
+                        f"{claim.evidence.sentence!r} ({claim.evidence.origin()})",
                         "fix the text, or mark the claim checked if you verified it elsewhere",
                     )
                     (errors if claim.blocks_publishing else warnings).append(problem)

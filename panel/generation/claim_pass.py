@@ -23,7 +23,7 @@ from panel.generation.planning import Job, digest
 from panel.generation.prompts import Prompts
 from panel.grounding.ground import claims_for
 from panel.grounding.material import Material, material_for
-from panel.records import CLAIM_SPAN_CHARS, Claim, Evidence, ReviewEntry, claims_decoding_schema
+from panel.records import CLAIM_SPAN_CHARS, Claim, ReviewEntry, claims_decoding_schema
 
 CLAIMS_MAX_TOKENS = 768
 MAX_SPANS = 64
@@ -64,7 +64,7 @@ def parse_claims(text: str, review: str, material: Material) -> list[Claim]:
             sentence = material.get(str(item.get("evidence")))
             if sentence is None:
                 continue
-            evidence = Evidence(id=sentence.id, sentence=sentence.text, source=sentence.source)
+            evidence = material.evidence(sentence)
         claims.append(
             Claim(text=span, kind=item["kind"], status=item["status"], evidence=evidence, origin="model")
         )

@@ -12,14 +12,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 
 import pysbd
 
 from panel.grounding.facts import Facts, Placement, extract_facts
 from panel.grounding.spans import Sentence
-from panel.records import Tool
+from panel.records import Evidence, Tool
+
+# Where a fetched source was read, by its material label: (address, time read).
+Origins = tuple[tuple[str, str, datetime | None], ...]
 
 # Fields kept whole: splitting a name, category, pricing entry or URL on dots would break them.
 _WHOLE = frozenset({"name", "category", "pricing.entry", "url"})
@@ -49,12 +54,23 @@ class Material:
     facts: Facts = field(compare=False, repr=False)
     digest: str = field(repr=False)
     _by_id: dict[str, Sentence] = field(default_factory=dict, compare=False, repr=False)
+    origins: Mapping[str, tuple[str, datetime | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self._by_id.update((s.id, s) for s in self.sentences)
 
     def get(self, sentence_id: str) -> Sentence | None:
         return self._by_id.get(sentence_id)
+
+    def evidence(self, sentence: Sentence) -> Evidence:
+        """A sentence as a claim's evidence: with the page it was read from and when, for
+        sources `panel intake` fetched."""
+        url, fetched_at = self.origins.get(sentence.source, ("", None))
+        return Evidence(
+            id=sentence.id, sentence=sentence.text, source=sentence.source, url=url, fetched_at=fetched_at
+        )
 
     def numbered(self) -> str:
         """One 's3 [pricing.detail] text' line per sentence, for the model pass's prompt."""
@@ -203,8 +219,14 @@ def _parts(tool: Tool) -> tuple[tuple[str, str], ...]:
     return tuple((src, text) for src, text in parts if text.strip())
 
 
+def _origins(tool: Tool) -> Origins:
+    return tuple(
+        (f"source: {s.title}", s.final_url or s.url, s.fetched_at) for s in tool.sources if s.fetched_at
+    )
+
+
 @lru_cache(maxsize=MATERIAL_CACHE)
-def _build(parts: tuple[tuple[str, str], ...]) -> Material:
+def _build(parts: tuple[tuple[str, str], ...], origins: Origins = ()) -> Material:
     sentences: list[Sentence] = []
     places: list[Placement] = []
     for source, text in parts:
@@ -212,16 +234,23 @@ def _build(parts: tuple[tuple[str, str], ...]) -> Material:
             sentences.append(Sentence(f"s{len(sentences) + 1}", piece, source))
             places.append(place)
     name = parts[0][1] if parts and parts[0][0] == "name" else ""
-    facts = extract_facts(name, tuple(sentences), tuple(places))
-    return Material(name=name, sentences=tuple(sentences), facts=facts, digest=_digest(parts))
+    return Material(
+        name=name,
+        sentences=tuple(sentences),
+        facts=extract_facts(name, tuple(sentences), tuple(places)),
+        digest=_digest(parts, origins),
+        origins={label: (url, at) for label, url, at in reversed(origins)},  # the first title wins
+    )
 
 
-def _digest(parts: tuple[tuple[str, str], ...]) -> str:
-    """A digest of the fields a material is built from (a lone surrogate in a field included)."""
-    data = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+def _digest(parts: tuple[tuple[str, str], ...], origins: Origins) -> str:
+    """A digest of the fields a material is built from (a lone surrogate in a field included) and
+    of where its fetched sources came from and when (a claim's evidence names them)."""
+    where = [(label, url, at.isoformat() if at else None) for label, url, at in origins]
+    data = json.dumps([parts, where], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def material_for(tool: Tool) -> Material:
     """The tool's material; the same object for the same tool content (cached)."""
-    return _build(_parts(tool))
+    return _build(_parts(tool), _origins(tool))

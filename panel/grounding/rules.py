@@ -33,7 +33,7 @@ from panel.grounding.material import Material
 from panel.grounding.names import Name, find_names, normalise
 from panel.grounding.prices import Free, Money, clause_context, free_statements, plans, prices
 from panel.grounding.spans import Layout, Number, Span, numbers, spans_of
-from panel.records import MAX_CLAIM_CHARS, Claim, ClaimKind, ClaimStatus, Evidence
+from panel.records import MAX_CLAIM_CHARS, Claim, ClaimKind, ClaimStatus
 
 NAME_MATCH = 90  # rapidfuzz ratio at which two spellings are the same name
 _OTHER_SUBJECT = re.compile(
@@ -303,7 +303,7 @@ def rules_claims(review: str, material: Material) -> list[Claim]:
         if not span or len(span) > MAX_CLAIM_CHARS:
             continue
         s = material.sentences[f.evidence] if f.status != "unsupported" and f.evidence is not None else None
-        evidence = Evidence(id=s.id, sentence=s.text, source=s.source) if s else None
+        evidence = material.evidence(s) if s else None
         claims.append(
             Claim(text=span, kind=f.kind, status=f.status if s else "unsupported", evidence=evidence)
         )

@@ -37,6 +37,7 @@ FLAGS = (
     "degenerate",
     "verdict-disagrees",  # a verdict that disagrees with its score
     "hand-edited",  # the file no longer matches its checksum: changed outside panel
+    "stale",  # published, and `panel recheck` found its material now contradicts a claim
 )
 
 
@@ -293,6 +294,7 @@ def _flags(
         "degenerate": counts["degenerate"] > 0,
         "verdict-disagrees": counts["verdict_disagrees"] > 0,
         "hand-edited": hand_edited,
+        "stale": record.stale is not None,
     }
     return tuple(f for f in FLAGS if present[f]), counts
 

@@ -3,7 +3,7 @@ of another version is dropped and rebuilt from the files."""
 
 from __future__ import annotations
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 TABLES = (
     "votes",

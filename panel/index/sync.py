@@ -35,7 +35,7 @@ from panel.index.schema import CHOOSE, SCHEMA_VERSION
 from panel.inputs.personas import load_personas
 from panel.records import Persona
 
-SKIP_DIRS = frozenset({"runs"})  # batch run folders: manifests and copies, not records
+SKIP_DIRS = frozenset({"runs", "evidence", "intake"})  # run folders, fetched bodies, intake state: no records
 CHUNK = 100  # files analysed per write transaction
 POOL_AFTER = 300  # files waiting to be read before worker processes pay for their start-up
 WORKERS = min(8, len(os.sched_getaffinity(0)))
@@ -112,7 +112,7 @@ def code_digest(package: Path) -> bytes:
 
 
 def walk(root: str) -> Iterator[tuple[str, str, os.stat_result]]:
-    """(relative path, path, lstat) of every *.json under root, except runs/ and hidden entries.
+    """(relative path, path, lstat) of every *.json under root, except SKIP_DIRS and hidden entries.
 
     Streams (no list of the folder's names is held) and follows no symlinks: the desk opens
     these paths, and a link could lead out of the folder.

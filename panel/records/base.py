@@ -33,6 +33,7 @@ MAX_SOURCE_TITLE = 200
 MAX_SOURCE_CHARS = 20_000
 MAX_SOURCES_CHARS = 60_000
 MAX_SOURCES = 20
+MAX_LEFT_OUT = 2000  # the note of what passage selection left out of a long fetched page
 MAX_CLAIM_CHARS = 1000  # a claim's span of the review
 
 # A review is "about 60-200 words". Validation allows 200-1600 characters; the decoder is held

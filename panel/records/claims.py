@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal, get_args
 
 from pydantic import Field, model_validator
@@ -21,6 +21,18 @@ class Evidence(Record):
     id: str = Field(description="The sentence's id in the material, e.g. s4.")
     sentence: str = Field(description="The sentence, verbatim.")
     source: str = Field(description="The tool field or source it came from: pricing.detail, a source title.")
+    url: str = Field(default="", description="The page the source was read from, for fetched sources.")
+    fetched_at: datetime | None = Field(default=None, description="When that page was read.")
+
+    def origin(self) -> str:
+        """'pricing.detail', or 'Pricing page, https://..., read 2026-10-03': for people."""
+        parts = [self.source]
+        if self.url:
+            parts.append(self.url)
+        if self.fetched_at is not None:
+            at = self.fetched_at if self.fetched_at.tzinfo else self.fetched_at.replace(tzinfo=UTC)
+            parts.append(f"read {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
+        return ", ".join(parts)
 
 
 class Check(Record):

@@ -28,7 +28,7 @@ class Change(Record):
 
     at: datetime = Field(default_factory=utcnow)
     by: str
-    action: Literal["generated", "edited", "regenerated", "published", "checked", "voted"]
+    action: Literal["generated", "edited", "regenerated", "published", "checked", "voted", "rechecked"]
     fields: list[str] = Field(default_factory=list)
     note: str = ""
     previous: dict[str, Any] = Field(
@@ -36,13 +36,24 @@ class Change(Record):
     )
 
 
+class Stale(Record):
+    """A published record whose material changed under it: `panel recheck` found a claim the new
+    material contradicts and nobody checked. Publishing a fixed draft clears it."""
+
+    at: datetime = Field(default_factory=utcnow)
+    by: str
+    reason: str = Field(description="The claims that now fail, for the editor.")
+
+
 class Lifecycle(Record):
-    """Draft until published; a published record is never changed, a later one is a new revision."""
+    """Draft until published; a published record's reviews never change, a later one is a new
+    revision. `panel recheck` may refresh its sources, note it in the history, and mark it stale."""
 
     status: Literal["draft", "published"] = "draft"
     revision: Annotated[int, Field(ge=1)] = 1
     published_at: datetime | None = None
     published_by: str | None = None
+    stale: Stale | None = None
     history: list[Change] = Field(default_factory=list)
 
     @model_serializer(mode="wrap")
@@ -152,8 +163,10 @@ class ToolPanel(Lifecycle):
 
     @property
     def tool_edited(self) -> bool:
-        """A reviewer changed the tool's own fields with `panel edit`."""
-        return any(f.startswith("tool.") for c in self.history if c.action == "edited" for f in c.fields)
+        """The record's copy of the tool is newer than the tool file: a reviewer changed its
+        fields with `panel edit`, or `panel recheck` refreshed its sources."""
+        changes = (c for c in self.history if c.action in ("edited", "rechecked"))
+        return any(f.startswith("tool.") for c in changes for f in c.fields)
 
 
 class CommunityVotes(Record):
@@ -265,6 +278,6 @@ RecordT = TypeVar("RecordT", ToolPanel, Comparison, ToolPanel | Comparison)
 
 
 LIFECYCLE = frozenset(
-    {"status", "revision", "published_at", "published_by", "history", "checksum", "updated_at"}
+    {"status", "revision", "published_at", "published_by", "stale", "history", "checksum", "updated_at"}
 )
 """The fields a record's lifecycle changes; what is left is its content."""

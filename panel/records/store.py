@@ -14,7 +14,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -114,14 +114,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def sweep_temp_files(root: Path) -> int:
-    """Remove temp files left by a process that was killed between write and rename.
+def sweep_temp_files(root: Path, also: Iterable[Path] = ()) -> int:
+    """Remove temp files left by a process that was killed between write and rename, in the
+    outputs folder's record and run folders and in the folders `also` names (a folder of tool
+    files `panel intake` writes, say).
 
     Their names carry the writer's PID; files of processes still running are left alone, so
     two runs can share one outputs folder.
     """
     removed = 0
-    for directory in (root / "panels", root / "comparisons", *root.glob("runs/*")):
+    for directory in (root / "panels", root / "comparisons", *root.glob("runs/*"), *also):
         if not directory.is_dir():
             continue
         for tmp in directory.glob(".*.tmp"):

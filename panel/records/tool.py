@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from panel.records.base import (
     MAX_CATEGORY,
     MAX_DESCRIPTION,
+    MAX_LEFT_OUT,
     MAX_NAME,
     MAX_PRICING_DETAIL,
     MAX_SOURCE_CHARS,
@@ -46,6 +49,10 @@ def _http_url(value: str) -> str:
 
 
 Url = Annotated[str, text_limits(MAX_URL), AfterValidator(_http_url)]
+# How `panel intake` turned a fetched body into a source's text; `panel recheck` reads a new body
+# of the same address the same way.
+SourceReader = Literal["page", "pypi", "npm", "crates", "github", "github-release", "hub"]
+SNAPSHOT_PATTERN = r"^(?:sha256:[0-9a-f]{64})?$"
 
 
 class Source(Record):
@@ -53,6 +60,11 @@ class Source(Record):
 
     A tool file may name a `path` instead of `text`; the loader reads it (inside the tool file's
     folder only) and keeps the path for display. In a record, `text` is always there.
+
+    A source `panel intake` fetched also names where and when: its address, the address after
+    redirects, the stored body (`snapshot`, under outputs/evidence/) and the time it was read, so
+    a claim's evidence can say which page said so and when. A person's own sources have none of
+    these, and intake never replaces them.
     """
 
     title: Annotated[str, text_limits(MAX_SOURCE_TITLE, required=True)]
@@ -60,7 +72,28 @@ class Source(Record):
     path: Annotated[str, text_limits(500)] = Field(
         default="", description="The file the text was read from, beside the tool file."
     )
-    url: Url = Field(default="", description="Kept for display; never fetched.")
+    url: Url = Field(
+        default="", description="Where the text was read from (only `panel intake` and `recheck` fetch it)."
+    )
+    final_url: Url = Field(default="", description="The address after redirects, when it differs.")
+    snapshot: Annotated[str, Field(pattern=SNAPSHOT_PATTERN)] = Field(
+        default="", description="sha256:HEX of the stored body under outputs/evidence/."
+    )
+    fetched_at: datetime | None = Field(default=None, description="When the body was read.")
+    checked_at: datetime | None = Field(
+        default=None, description="When the address last served the same body (panel recheck)."
+    )
+    reader: SourceReader | None = Field(
+        default=None, description="How the body became this text: a web page or a registry's API."
+    )
+    left_out: Annotated[str, text_limits(MAX_LEFT_OUT)] = Field(
+        default="", description="What was left out of a long page to keep within the limits."
+    )
+
+    @property
+    def checked(self) -> datetime | None:
+        """The last time the source's address was read or confirmed unchanged."""
+        return self.checked_at or self.fetched_at
 
     @model_validator(mode="after")
     def _has_text(self) -> Source:
@@ -69,6 +102,14 @@ class Source(Record):
                 "a source needs its text (in a tool file: `text`, or a `path` to a .txt or .md file)"
             )
         return self
+
+
+def checked_on(sources: Iterable[Source]) -> datetime | None:
+    """When the material was last known to be current: the oldest time any fetched source was
+    read or confirmed unchanged (a page is no fresher than its stalest source); None when no
+    source was fetched. What "Sources checked on DATE" shows, never the time of rendering."""
+    times = [t if t.tzinfo else t.replace(tzinfo=UTC) for s in sources if (t := s.checked) is not None]
+    return min(times) if times else None
 
 
 class Tool(Record):

@@ -17,7 +17,6 @@ from panel.records import Comparison, Decision, PanelSummary, Pricing, ToolPanel
 from panel.site import layout
 from panel.site.catalog import Canon, CategoryRow
 from panel.site.collect import RecordRow, ToolRow, Votes, panel_of, tool_history
-from panel.site.views import fetched_at
 
 
 class _Doc(BaseModel):
@@ -308,7 +307,7 @@ def tool_doc(
     ]
     return ToolDoc(
         **_tool_fields(panel, canon.tool, votes, names, base),
-        sources=[SourceDoc(title=clean(s.title), url=s.url, fetched_at=fetched_at(s)) for s in tool.sources],
+        sources=[SourceDoc(title=clean(s.title), url=s.url, fetched_at=s.fetched_at) for s in tool.sources],
         comparisons=[comparison_item(r, base) for r in rows if r.kind == "comparison"],
         receipt=Receipt(
             record=canon.record_slug,

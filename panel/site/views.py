@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from panel.editorial.render import Page, build_page, clean
-from panel.records import Change, Comparison, Source, ToolPanel, panels_of
+from panel.records import Change, Comparison, Source, ToolPanel, checked_on, panels_of
 from panel.records.store import slugify
 from panel.site import layout
 from panel.site.catalog import Canon, CategoryRow
@@ -107,16 +107,10 @@ def _linked(page: Page, record: Record, root: str, link_tools: bool = True) -> P
 
 
 def sources_checked(panels: list[ToolPanel]) -> When | None:
-    """'Sources checked on DATE': the oldest fetch time among the sources that carry one (the
-    page is no fresher than its stalest source); None when none does."""
-    times = [t for p in panels for s in p.tool.sources if (t := fetched_at(s)) is not None]
-    return When.of(min(times)) if times else None
-
-
-def fetched_at(source: Source) -> datetime | None:
-    """When a source's page was fetched, where the record keeps it (intake stamps it)."""
-    at = getattr(source, "fetched_at", None)
-    return at if isinstance(at, datetime) else None
+    """'Sources checked on DATE' (records.checked_on over every panel's sources); None when no
+    source was fetched."""
+    checked = checked_on(s for p in panels for s in p.tool.sources)
+    return When.of(checked) if checked else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,7 +327,7 @@ def tool_view(
 
 
 def _source_view(source: Source) -> SourceView:
-    fetched = fetched_at(source)
+    fetched = source.fetched_at
     return SourceView(
         clean(source.title), clean(source.url), clean(source.path), When.of(fetched) if fetched else None
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -569,19 +569,19 @@ def test_a_hostile_tool_is_inert_text_in_every_page_feed_api_file_and_json_ld(tm
 
 
 def test_sources_checked_is_the_oldest_fetch_time_the_records_keep():
-    """Intake stamps each source with its fetch time (`fetched_at`): a page is as fresh as its
-    stalest source. Sources without one are not counted; none at all, no line. (A stand-in for
-    the records, which gain the field with intake.)"""
-    from types import SimpleNamespace
-
+    """Intake stamps each source with its fetch time (`fetched_at`; `checked_at` after a recheck
+    found it unchanged): a page is as fresh as its stalest source. Sources without one (typed by
+    a person) are not counted; none at all, no line."""
+    from panel.records import Source, Tool, ToolPanel
     from panel.site.views import sources_checked
 
-    def panels(*times: object) -> list:
-        sources = [SimpleNamespace(fetched_at=t) for t in times]
-        return [SimpleNamespace(tool=SimpleNamespace(sources=sources))]
+    def panels(*times: datetime | None) -> list[ToolPanel]:
+        sources = [Source(title=f"s{n}", text="Text.", fetched_at=t) for n, t in enumerate(times)]
+        tool = Tool(name="T", description="A tool.", sources=sources)
+        return [ToolPanel(tool=tool)]
 
     newer, older = SITE_AT + timedelta(days=2), SITE_AT
-    shown = sources_checked(panels(newer, None, older))  # type: ignore[arg-type]
+    shown = sources_checked(panels(newer, None, older))
     assert shown is not None and shown.text == "2 Dec 2026" and shown.iso == "2026-12-02T09:00:00Z"
-    assert sources_checked(panels(None)) is None  # type: ignore[arg-type]
-    assert sources_checked(panels()) is None  # type: ignore[arg-type]
+    assert sources_checked(panels(None)) is None
+    assert sources_checked(panels()) is None
