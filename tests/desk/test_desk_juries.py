@@ -30,7 +30,7 @@ def outputs(tmp_path: Path) -> Path:
 
 def test_members_votes_and_adopting_a_paragraph(browser, desk_server, outputs: Path):
     desk = desk_server(outputs)
-    page = sign_in(browser, desk, "ana")
+    page = sign_in(browser, desk)
     page.goto(desk.url + RECORD)
     jury = page.locator(
         ".review.editor", has=page.locator("[name='tools[0].reviews.skeptic.review']")
@@ -64,7 +64,7 @@ def test_members_votes_and_adopting_a_paragraph(browser, desk_server, outputs: P
 
 def test_publish_refuses_a_split_and_the_queue_filters_on_it(browser, desk_server, outputs: Path):
     desk = desk_server(outputs)
-    page = sign_in(browser, desk, "ana")
+    page = sign_in(browser, desk)
     page.goto(desk.url + "/?flag=split")
     rows = page.locator("tbody tr")
     listed = [rows.nth(i).inner_text() for i in range(rows.count())]
