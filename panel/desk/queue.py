@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from panel.editorial.render import clean
+from panel.records import CHANGE_LABELS
 
-from .views import ACTIONS, FLAGS, KINDS, SORTS, STATUSES, when
+from .views import FLAGS, KINDS, SORTS, STATUSES, when
 
 PAGE_SIZE = 50
 VIEWS = {"mine": "My drafts", "awaiting": "Awaiting approval", "all": "All records"}
@@ -156,7 +157,7 @@ def queue_view(
     views = []
     for row in rows:
         by, action = row.last_change_by, row.last_change_action
-        last = f"{ACTIONS.get(action or '', action or 'changed')} by {by}" if by else "written by panel"
+        last = f"{CHANGE_LABELS.get(action or '', action or 'changed')} by {by}" if by else "written by panel"
         views.append(
             QueueRowView(
                 title=clean(row.title),

@@ -9,7 +9,6 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from starlette.responses import HTMLResponse
 
@@ -21,16 +20,7 @@ STATIC = {"desk.css": HERE / "static" / "desk.css", "page.css": render.PAGE_CSS}
 
 @functools.cache
 def templates() -> SandboxedEnvironment:
-    return SandboxedEnvironment(
-        loader=jinja2.ChoiceLoader(
-            [jinja2.FileSystemLoader(str(HERE / "templates")), jinja2.FileSystemLoader(str(render.TEMPLATES))]
-        ),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    return render.html_templates(HERE / "templates")
 
 
 def page_style_hash() -> str:

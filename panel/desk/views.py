@@ -11,7 +11,7 @@ from datetime import datetime
 
 from panel.editorial.render import Page, build_page, clean
 from panel.grounding import ground
-from panel.records import Change, Claim, Comparison, ReviewEntry, ToolPanel, panels_of
+from panel.records import CHANGE_LABELS, Change, Claim, Comparison, ReviewEntry, ToolPanel, panels_of
 
 from .jury import JuryView, jury_views
 
@@ -30,15 +30,6 @@ FLAGS = {
 }
 KINDS = {"comparison": "comparisons", "panel": "panels"}
 SORTS = {"-changed": "newest change first", "changed": "oldest change first"}
-ACTIONS = {
-    "generated": "generated",
-    "edited": "edited",
-    "regenerated": "regenerated",
-    "published": "published",
-    "checked": "checked a claim",
-    "voted": "entered votes",
-    "rechecked": "rechecked the sources",
-}
 NOTICES = {
     "saved": "Saved. The record's revision went up by one and the history says who changed what.",
     "unchanged": "Nothing to save: every field is as it was.",
@@ -110,7 +101,7 @@ def change_view(change: Change) -> ChangeView:
     return ChangeView(
         at=when(change.at),
         by=clean(change.by),
-        action=ACTIONS.get(change.action, change.action),
+        action=CHANGE_LABELS.get(change.action, change.action),
         fields=clean(", ".join(change.fields)),
         note=clean(change.note),
     )

@@ -88,6 +88,21 @@ def _finalize(value: Any) -> str:
     return md("" if value is None else value)
 
 
+def html_templates(own: Path) -> SandboxedEnvironment:
+    """A sandboxed, autoescaped environment over `own` templates and these, so a desk or site page
+    can include the published page's parts: every value a template shows is data."""
+    return SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(
+            [jinja2.FileSystemLoader(str(own)), jinja2.FileSystemLoader(str(TEMPLATES))]
+        ),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
 @functools.cache
 def _env(fmt: Format) -> SandboxedEnvironment:
     env = SandboxedEnvironment(

@@ -61,6 +61,7 @@ from panel.records.jury import (
     median_score,
 )
 from panel.records.panel import (
+    CHANGE_LABELS,
     LIFECYCLE,
     Change,
     CommunityVotes,
@@ -116,6 +117,7 @@ from panel.records.tool import (
 
 __all__ = [
     "ANCHOR_POINTS",
+    "CHANGE_LABELS",
     "CLAIM_SPAN_CHARS",
     "DECODE_MAX_CHARS",
     "DECODE_MIN_CHARS",

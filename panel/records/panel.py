@@ -22,13 +22,25 @@ from panel.records.recusal import vendor_match
 from panel.records.review import ReviewEntry, ReviewFailure
 from panel.records.tool import Tool
 
+ChangeAction = Literal["generated", "edited", "regenerated", "published", "checked", "voted", "rechecked"]
+# How a history entry reads to a person ("dana checked a claim"), on the desk and the site alike.
+CHANGE_LABELS: dict[str, str] = {
+    "generated": "generated",
+    "edited": "edited",
+    "regenerated": "regenerated",
+    "published": "published",
+    "checked": "checked a claim",
+    "voted": "imported community votes",
+    "rechecked": "rechecked the sources",
+}
+
 
 class Change(Record):
     """One entry of a record's history: who did what, when, to which fields."""
 
     at: datetime = Field(default_factory=utcnow)
     by: str
-    action: Literal["generated", "edited", "regenerated", "published", "checked", "voted", "rechecked"]
+    action: ChangeAction
     fields: list[str] = Field(default_factory=list)
     note: str = ""
     previous: dict[str, Any] = Field(

@@ -13,7 +13,6 @@ import functools
 import hashlib
 from pathlib import Path
 
-import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -26,16 +25,7 @@ SITE_CSS = TEMPLATES / "site.css"
 
 @functools.cache
 def env() -> SandboxedEnvironment:
-    return SandboxedEnvironment(
-        loader=jinja2.ChoiceLoader(
-            [jinja2.FileSystemLoader(str(TEMPLATES)), jinja2.FileSystemLoader(str(render.TEMPLATES))]
-        ),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    return render.html_templates(TEMPLATES)
 
 
 def stylesheet() -> bytes:

@@ -12,20 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from panel.editorial.render import Page, build_page, clean
-from panel.records import Change, Comparison, Source, ToolPanel, checked_on, panels_of
+from panel.records import CHANGE_LABELS, Change, Comparison, Source, ToolPanel, checked_on, panels_of
 from panel.records.store import slugify
 from panel.site import layout
 from panel.site.catalog import Canon, CategoryRow
 from panel.site.collect import Record, RecordRow, ToolRow, Votes, change_dates, panel_of, tool_history
-
-ACTIONS = {
-    "generated": "generated",
-    "edited": "edited",
-    "regenerated": "regenerated",
-    "published": "published",
-    "checked": "checked a claim",
-    "voted": "imported community votes",
-}
 
 
 @dataclass(frozen=True)
@@ -265,7 +256,7 @@ def _change_line(change: Change, fields: list[str]) -> ChangeLine:
     return ChangeLine(
         when=When.of(change.at),
         by=clean(change.by),
-        action=ACTIONS.get(change.action, change.action),
+        action=CHANGE_LABELS.get(change.action, change.action),
         fields=clean(", ".join(fields)),
     )
 
