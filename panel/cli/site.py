@@ -3,6 +3,7 @@ panel/site/. Registered in panel/cli/app.py as `panel site`."""
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -162,6 +163,9 @@ def serve_cmd(
     print(
         f"panel site: serving {out} at http://{shown}:{sock.getsockname()[1]}/ (Ctrl-C stops it)", flush=True
     )
+    # Ctrl-C stops it, as it stops the desk, even where the shell started it with SIGINT ignored
+    # (a script's background job): Python installs its handler only where SIGINT is not ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         httpd.serve_forever()
     except KeyboardInterrupt:

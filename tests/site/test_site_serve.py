@@ -99,7 +99,12 @@ def test_the_command_refuses_other_addresses_and_a_missing_site(tmp_path: Path):
     assert missing.returncode == 2 and "no site has been built here" in missing.stderr
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_the_command_serves_until_interrupted(site: Path, tmp_path: Path):
+    """Ctrl-C stops it, also when it starts with SIGINT ignored (a script's background job)."""
     exe, env = panel_command()
     proc = subprocess.Popen(
         [exe, "site", "serve", str(site), "--port", "0"],
@@ -108,6 +113,7 @@ def test_the_command_serves_until_interrupted(site: Path, tmp_path: Path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_ignore_sigint,
     )
     try:
         line = proc.stdout.readline()  # type: ignore[union-attr]
