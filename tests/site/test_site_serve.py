@@ -123,5 +123,10 @@ def test_the_command_serves_until_interrupted(site: Path, tmp_path: Path):
         assert get(url, "/index.html")[0] == 200
     finally:
         os.kill(proc.pid, signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # not left serving after the test
+            proc.communicate()
+            raise
     assert proc.returncode == 0 and "stopped" in out
