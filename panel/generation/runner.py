@@ -173,16 +173,21 @@ class PanelRunner:
             on_panel(outcome)
 
         async def write(plan: Plan) -> None:
-            # Off the event loop: an fsync must not hold back the next requests.
-            outcome = await asyncio.to_thread(self.finish, plan)
-            open_plans.discard(plan.path)
-            report(outcome)
+            # In a thread, so neither the event loop nor the lane waits for grounding and fsync;
+            # once begun it is seen through even when the run is stopping: the panel is written.
+            writing = asyncio.ensure_future(asyncio.to_thread(self.finish, plan))
+            try:
+                await asyncio.shield(writing)
+            finally:
+                outcome = await writing
+                open_plans.discard(plan.path)
+                report(outcome)
 
         async def settled(job: Job) -> None:
             self._report_job(job)
             job.plan.settled += 1
             if job.plan.finished:
-                await write(job.plan)
+                scheduler.spawn(write(job.plan))
 
         try:
             async with self._scheduling(settled) as scheduler:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -68,8 +68,8 @@ class Scheduler:
     """Feeds each profile's engine with the requests of every stage of every job.
 
     `settled(job)` is awaited once per job, when its last stage is done or it failed, before
-    the lane takes its next result: a panel whose last job settles is written before anything
-    else can stop the run (a dead server's circuit breaker, say).
+    the lane takes its next result. Slow work it starts (writing a finished panel) goes to
+    `spawn`: a task of the run's group, which the run waits for, and whose error stops it.
     """
 
     def __init__(
@@ -102,6 +102,11 @@ class Scheduler:
         await lane.slots.acquire()
         lane.open += 1
         lane.queue.put_nowait(job)
+
+    def spawn(self, work: Coroutine[object, object, None]) -> None:
+        """Run `work` beside the lanes, in the run's task group: the lane that started it goes on
+        taking results and sending requests meanwhile."""
+        self.group.create_task(work)
 
     def close(self) -> None:
         """No more jobs will be added: each lane stops once its open jobs settle."""

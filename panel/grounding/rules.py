@@ -32,7 +32,7 @@ from panel.grounding.licenses import License, licenses
 from panel.grounding.material import Material
 from panel.grounding.names import Name, find_names, normalise
 from panel.grounding.prices import Free, Money, clause_context, free_statements, plans, prices
-from panel.grounding.spans import Layout, Number, Span, numbers, spans_of
+from panel.grounding.spans import Layout, Number, Span, has_word, numbers, spans_of
 from panel.records import MAX_CLAIM_CHARS, Claim, ClaimKind, ClaimStatus
 
 NAME_MATCH = 90  # rapidfuzz ratio at which two spellings are the same name
@@ -71,6 +71,7 @@ class _Review:
         self.money_spans: list[Span] = []
         self.spent: list[Span] = []  # counts used to work out a total
         self._evidence: dict[str, int | None] = {}
+        self._sentences: list[tuple[int, str]] | None = None
         tool = self.facts.tool
         self.tool_re = re.compile(rf"(?<![\w]){re.escape(tool)}(?![\w])", re.I) if tool.strip() else None
         self.subjects = {v.subject.casefold(): v.subject for _, v in self.facts.versions if v.subject}
@@ -101,20 +102,26 @@ class _Review:
         lead = facts.tool.casefold().split()[0] if facts.tool else ""
         if norm == self.tool or fuzz.ratio(norm, self.tool) >= NAME_MATCH or name.casefold() == lead:
             return facts.names.get(self.tool, 0)
-        pattern = re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])")
-        for i, sentence in enumerate(self.material.sentences):
-            # 'Forms' inside 'Marlin Forms' is a piece of the tool's name, not a name of its own
-            text = (
-                self.tool_re.sub(" ", sentence.text)
-                if self.tool_re and " " in self.facts.tool
-                else sentence.text
-            )
-            if sentence.source not in ("url", "category") and pattern.search(text):
+        for i, text in self._named_sentences():
+            if has_word(text, name):
                 return i
         if norm in facts.names:
             return facts.names[norm]
         best = process.extractOne(norm, list(facts.names), scorer=fuzz.ratio, score_cutoff=NAME_MATCH)
         return facts.names[best[0]] if best else None
+
+    def _named_sentences(self) -> list[tuple[int, str]]:
+        """The material's sentences a name may be found in (not the URL or category), by number;
+        the tool's own name blanked where it is several words: 'Forms' inside 'Marlin Forms' is a
+        piece of the tool's name, not a name of its own. Built once per review, not per name."""
+        if self._sentences is None:
+            blank = self.tool_re if self.tool_re and " " in self.facts.tool else None
+            self._sentences = [
+                (i, blank.sub(" ", s.text) if blank else s.text)
+                for i, s in enumerate(self.material.sentences)
+                if s.source not in ("url", "category")
+            ]
+        return self._sentences
 
     def is_tool(self, name: str) -> bool:
         """The tool, or a product of its own family: 'Driftwood Cloud' for Driftwood."""

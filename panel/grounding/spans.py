@@ -35,6 +35,22 @@ class Sentence:
     source: str
 
 
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def has_word(text: str, word: str) -> bool:
+    """`word` in `text` with no word character either side: what the pattern
+    (?<!\\w)word(?!\\w) finds, without compiling a pattern for each word looked up."""
+    start = text.find(word)
+    while start != -1 and word:
+        end = start + len(word)
+        if not (start and _word_char(text[start - 1])) and not (end < len(text) and _word_char(text[end])):
+            return True
+        start = text.find(word, start + 1)
+    return False
+
+
 def wordset(text: str) -> frozenset[str]:
     """A word list written as one string."""
     return frozenset(text.split())

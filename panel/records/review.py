@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -39,13 +41,19 @@ class Review(Record):
     ]
 
 
+@functools.cache
+def _review_schema() -> str:
+    """Review's JSON Schema, built once: pydantic takes milliseconds, and a batch asks per request."""
+    return json.dumps(Review.model_json_schema())
+
+
 def review_decoding_schema(persona: str, ship_threshold: int = DEFAULT_SHIP_THRESHOLD) -> dict:
     """The schema handed to the constrained decoder for one persona.
 
     Derived from `Review`'s own schema. The persona is a constant, and the object is split on the
     persona's threshold so that a verdict that disagrees with the score cannot be decoded.
     """
-    base = Review.model_json_schema()
+    base = json.loads(_review_schema())  # a fresh copy: the caller may change it
     props = base["properties"]
     props["persona"] = {"const": persona}
     props["review"] = {"type": "string", "minLength": DECODE_MIN_CHARS, "maxLength": DECODE_MAX_CHARS}
