@@ -47,6 +47,11 @@ def test_markdown_snapshot(snapshot):
     assert render_page(comparison(), "md", NAMES) == snapshot
 
 
+def _reader_text(page: str, fmt: str) -> str:
+    """What a reader sees of a page: HTML as a browser shows it, Markdown once rendered."""
+    return visible_text(page) if fmt == "html" else visible_text(markdown_to_html(page))
+
+
 def test_html_snapshot(snapshot):
     assert render_page(comparison(), "html", NAMES) == snapshot
 
@@ -55,7 +60,7 @@ def test_page_shows_everything_the_review_pages_show():
     record = comparison()
     for fmt in ("html", "md"):
         page = render_page(record, fmt, NAMES)
-        text = visible_text(page) if fmt == "html" else visible_text(markdown_to_html(page))
+        text = _reader_text(page, fmt)
         for expected in [
             "Cronwright vs Ticklane",
             "Which one should you ship with?",
@@ -427,7 +432,7 @@ def test_pages_show_judges_splits_and_recusals():
     record = jury_comparison()
     for fmt in ("html", "md"):
         page = render_page(record, fmt, NAMES)
-        text = visible_text(page) if fmt == "html" else visible_text(markdown_to_html(page))
+        text = _reader_text(page, fmt)
         for expected in [
             "3 judges",
             "2 judges",
