@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from rapidfuzz import fuzz, process
 
@@ -71,7 +72,6 @@ class _Review:
         self.money_spans: list[Span] = []
         self.spent: list[Span] = []  # counts used to work out a total
         self._evidence: dict[str, int | None] = {}
-        self._sentences: list[tuple[int, str]] | None = None
         tool = self.facts.tool
         self.tool_re = re.compile(rf"(?<![\w]){re.escape(tool)}(?![\w])", re.I) if tool.strip() else None
         self.subjects = {v.subject.casefold(): v.subject for _, v in self.facts.versions if v.subject}
@@ -102,7 +102,7 @@ class _Review:
         lead = facts.tool.casefold().split()[0] if facts.tool else ""
         if norm == self.tool or fuzz.ratio(norm, self.tool) >= NAME_MATCH or name.casefold() == lead:
             return facts.names.get(self.tool, 0)
-        for i, text in self._named_sentences():
+        for i, text in self._named_sentences:
             if has_word(text, name):
                 return i
         if norm in facts.names:
@@ -110,18 +110,17 @@ class _Review:
         best = process.extractOne(norm, list(facts.names), scorer=fuzz.ratio, score_cutoff=NAME_MATCH)
         return facts.names[best[0]] if best else None
 
+    @cached_property
     def _named_sentences(self) -> list[tuple[int, str]]:
         """The material's sentences a name may be found in (not the URL or category), by number;
         the tool's own name blanked where it is several words: 'Forms' inside 'Marlin Forms' is a
         piece of the tool's name, not a name of its own. Built once per review, not per name."""
-        if self._sentences is None:
-            blank = self.tool_re if self.tool_re and " " in self.facts.tool else None
-            self._sentences = [
-                (i, blank.sub(" ", s.text) if blank else s.text)
-                for i, s in enumerate(self.material.sentences)
-                if s.source not in ("url", "category")
-            ]
-        return self._sentences
+        blank = self.tool_re if self.tool_re and " " in self.facts.tool else None
+        return [
+            (i, blank.sub(" ", s.text) if blank else s.text)
+            for i, s in enumerate(self.material.sentences)
+            if s.source not in ("url", "category")
+        ]
 
     def is_tool(self, name: str) -> bool:
         """The tool, or a product of its own family: 'Driftwood Cloud' for Driftwood."""
