@@ -252,11 +252,16 @@ def review_notes(review: ReviewEntry, panel: ToolPanel) -> list[str]:
     return [*recused_lines(review.jury), *([f"Conflict: {found}"] if found else [])]
 
 
+def panel_verdict(panel: ToolPanel) -> str:
+    """'Ship', 'Skip' or 'Split', or '—' while the panel has no verdict."""
+    verdict = panel.summary.verdict
+    return verdict.capitalize() if verdict else "—"
+
+
 def panel_line(panel: ToolPanel) -> str:
     """'Ship · 3 ship / 1 skip' (plus split personas and failures), as the pages and the desk show."""
     s = panel.summary
-    verdict = s.verdict.capitalize() if s.verdict else "—"
-    line = f"{verdict} · {s.ship} ship / {s.skip} skip"
+    line = f"{panel_verdict(panel)} · {s.ship} ship / {s.skip} skip"
     return line + (f" · {s.split} split" if s.split else "") + (f" · {s.failed} failed" if s.failed else "")
 
 
@@ -268,7 +273,6 @@ def sources_checked(tool: Tool) -> str:
 
 def _tool_view(panel: ToolPanel, votes: tuple[int, int] | None) -> ToolView:
     tool, s = panel.tool, panel.summary
-    verdict = s.verdict.capitalize() if s.verdict else "—"
     community = f"{votes[0]} ship / {votes[1]} skip" if votes and sum(votes) else "No community votes yet"
     return ToolView(
         name=clean(tool.name),
@@ -279,7 +283,7 @@ def _tool_view(panel: ToolPanel, votes: tuple[int, int] | None) -> ToolView:
         url=clean(tool.url),
         description=clean(tool.description),
         ship_pct="—" if s.ship_pct is None else f"{s.ship_pct}% panel ship",
-        verdict=verdict,
+        verdict=panel_verdict(panel),
         panel_line=panel_line(panel),
         community=community,
         notes=tuple(
