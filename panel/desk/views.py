@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from panel.editorial.render import Page, build_page, clean
+from panel.editorial.render import Page, build_page, clean, panel_line
 from panel.grounding import ground
 from panel.records import CHANGE_LABELS, Change, Claim, Comparison, ReviewEntry, ToolPanel, panels_of
 
@@ -227,12 +227,11 @@ def vote_views(record: Comparison, values: Mapping[str, str]) -> list[VoteView]:
     for i, panel in enumerate(record.panels):
         votes = record.community.get(panel.tool.name)
         ship, skip = (votes.ship, votes.skip) if votes else (0, 0)
-        s = panel.summary
         out.append(
             VoteView(
                 index=i,
                 tool=clean(panel.tool.name),
-                panel=f"{(s.verdict or '—').capitalize()} · {s.ship} ship / {s.skip} skip",
+                panel=panel_line(panel),
                 community=f"{ship} ship / {skip} skip" if ship + skip else "No community votes yet",
                 ship_name=f"votes.{i}.ship",
                 skip_name=f"votes.{i}.skip",
