@@ -73,11 +73,21 @@ async def _aiter(items):
         yield item
 
 
-def assert_valid_reviews(engine_profile: Profile, form: str = "completion") -> None:
+async def on_engine(engine, *checks):
+    """Run each check (an async function of the started engine) in turn on one engine, then
+    close it: an engine that takes half a minute to start is started once."""
+    try:
+        await engine.start()
+        for check in checks:
+            await check(engine)
+    finally:
+        await engine.close()
+
+
+async def valid_reviews(engine, form: str = "completion") -> None:
     """Four personas (one with a non-default threshold); every reply is a valid, consistent review."""
     pairs = review_requests(form, thresholds={"skeptic": 75})
-    engine = create_engine(engine_profile)
-    results = asyncio.run(collect(engine, [r for _, r in pairs]))
+    results = [r async for r in engine.run(_aiter([r for _, r in pairs]))]
     assert len(results) == len(pairs)
     by_key = {r.request.key: r for r in results}
     for persona, request in pairs:
@@ -95,6 +105,10 @@ def assert_valid_reviews(engine_profile: Profile, form: str = "completion") -> N
         review = parse_review(diagnosis.value, persona)
         assert 0 <= review.score <= 100
         assert review.verdict == ("ship" if review.score >= persona.ship_threshold else "skip")
+
+
+def assert_valid_reviews(engine_profile: Profile, form: str = "completion") -> None:
+    asyncio.run(on_engine(create_engine(engine_profile), lambda engine: valid_reviews(engine, form)))
 
 
 def test_engine_registry_is_a_plain_dict():
@@ -250,38 +264,54 @@ class CountingTokenizer:
         return getattr(self.inner, name)
 
 
-@pytest.mark.engine
-@pytest.mark.parametrize(
-    ("name", "form"), [("tiny-hf", "completion"), ("tiny-hf", "chat"), ("tiny-offline", "completion")]
-)
-def test_each_prompt_is_tokenized_once(tiny_model: Path, name: str, form: str):
-    """Counting a prompt's tokens (to fit sources into the context) and generating from it
-    share one tokenization."""
-    if name == "tiny-offline":
-        pytest.importorskip("vllm")
-    (_, request), *_ = review_requests(form)
-    engine = create_engine(profile(tiny_model, name, prompt_format=form))
-
-    async def count_then_generate() -> tuple[int, object, int]:
-        await engine.start()
-        tokenizer = CountingTokenizer(engine.tokenizer)  # type: ignore[attr-defined]
-        engine.tokenizer = tokenizer  # type: ignore[attr-defined]
+def tokenized_once(form: str):
+    async def check(engine) -> None:
+        """Counting a prompt's tokens (to fit sources into the context) and generating from it
+        share one tokenization."""
+        (_, request), *_ = review_requests(form)
+        own = engine.tokenizer
+        engine.tokenizer = tokenizer = CountingTokenizer(own)
         try:
             counted = await engine.count_tokens(request.prompt)
             result = await engine.generate(replace(request, max_tokens=16))
         finally:
-            await engine.close()
-        return counted, result, tokenizer.calls
+            engine.tokenizer = own
+        assert result.error is None and result.prompt_tokens == counted > 100
+        assert tokenizer.calls == 1
 
-    counted, result, calls = asyncio.run(count_then_generate())
-    assert result.error is None and result.prompt_tokens == counted > 100  # type: ignore[attr-defined]
-    assert calls == 1
+    return check
+
+
+async def seeded_draws(engine) -> None:
+    """The same seed gives the same draw, a different seed another, with requests in flight
+    together (the CPU build of vLLM crashed on seeded requests whose prefill was split)."""
+    (_, request), *_ = review_requests("completion")
+    same = [replace(request, key=f"k{i}", seed=seed) for i, seed in enumerate([101, 202, 101, 303, 202, 404])]
+    results = {r.request.key: r async for r in engine.run(_aiter(same))}
+    texts = [results[f"k{i}"].text for i in range(len(same))]
+    assert all(r.error is None for r in results.values())
+    assert texts[0] == texts[2] and texts[1] == texts[4]  # reproducible
+    assert len({texts[0], texts[1], texts[3], texts[5]}) == 4  # distinct draws
 
 
 @pytest.mark.engine
-def test_vllm_offline_gives_valid_reviews(tiny_model: Path):
+@pytest.mark.parametrize("form", ["completion", "chat"])
+def test_transformers_engine_tokenizes_each_prompt_once(tiny_model: Path, form: str):
+    engine = create_engine(profile(tiny_model, "tiny-hf", prompt_format=form))
+    asyncio.run(on_engine(engine, tokenized_once(form)))
+
+
+@pytest.mark.engine
+def test_transformers_engine_draws_with_each_requests_own_seed(tiny_model: Path):
+    asyncio.run(on_engine(create_engine(profile(tiny_model, "tiny-hf")), seeded_draws))
+
+
+@pytest.mark.engine
+def test_vllm_offline_reviews_tokenizes_once_and_draws_with_each_requests_own_seed(tiny_model: Path):
+    """The in-process vLLM engine, started once (half a minute on 2 cores) for three checks."""
     pytest.importorskip("vllm")
-    assert_valid_reviews(profile(tiny_model, "tiny-offline"))
+    engine = create_engine(profile(tiny_model, "tiny-offline"))
+    asyncio.run(on_engine(engine, tokenized_once("completion"), valid_reviews, seeded_draws))
 
 
 def _imports(file: Path) -> list[str]:
@@ -313,19 +343,3 @@ def test_the_engine_boundary_points_one_way():
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "isinstance":
                 names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
                 assert not names & concrete, f"{file.name} checks for a concrete engine class"
-
-
-@pytest.mark.engine
-@pytest.mark.parametrize("name", ["tiny-hf", "tiny-offline"])
-def test_each_request_draws_with_its_own_seed(tiny_model: Path, name: str):
-    """The same seed gives the same draw, a different seed another, with requests in flight
-    together (the CPU build of vLLM crashed on seeded requests whose prefill was split)."""
-    if name == "tiny-offline":
-        pytest.importorskip("vllm")
-    (_, request), *_ = review_requests("completion")
-    same = [replace(request, key=f"k{i}", seed=seed) for i, seed in enumerate([101, 202, 101, 303, 202, 404])]
-    results = {r.request.key: r for r in asyncio.run(collect(create_engine(profile(tiny_model, name)), same))}
-    texts = [results[f"k{i}"].text for i in range(len(same))]
-    assert all(r.error is None for r in results.values())
-    assert texts[0] == texts[2] and texts[1] == texts[4]  # reproducible
-    assert len({texts[0], texts[1], texts[3], texts[5]}) == 4  # distinct draws
