@@ -16,6 +16,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, I
 from pathlib import Path
 from typing import Literal, Protocol
 
+from panel.core.priority import yielding_executor
 from panel.engines.base import as_async
 from panel.engines.pool import EnginePool
 from panel.engines.profiles import ModelsFile, Profile, judges_for, profiles_in
@@ -173,9 +174,11 @@ class PanelRunner:
             on_panel(outcome)
 
         async def write(plan: Plan) -> None:
-            # In a thread, so neither the event loop nor the lane waits for grounding and fsync;
-            # once begun it is seen through even when the run is stopping: the panel is written.
-            writing = asyncio.ensure_future(asyncio.to_thread(self.finish, plan))
+            # In a thread that yields the CPU (core/priority.py), so neither the event loop, the
+            # lane nor a model server on this machine waits for grounding and fsync; once begun it
+            # is seen through even when the run is stopping: the panel is written.
+            loop = asyncio.get_running_loop()
+            writing = asyncio.ensure_future(loop.run_in_executor(writer, self.finish, plan))
             try:
                 await asyncio.shield(writing)
             finally:
@@ -189,6 +192,7 @@ class PanelRunner:
             if job.plan.finished:
                 scheduler.spawn(write(job.plan))
 
+        writer = yielding_executor()
         try:
             async with self._scheduling(settled) as scheduler:
                 index = 0
@@ -209,6 +213,7 @@ class PanelRunner:
                     for job in plan.jobs:
                         await scheduler.add(job)
         finally:
+            writer.shutdown(wait=True)
             self.locks.release_all()
 
     async def claims_pass(self, panels: list[ToolPanel]) -> list[ToolPanel]:

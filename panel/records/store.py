@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -77,9 +78,13 @@ class Outputs:
             stem = f"{slugify(tool_names[0])}-vs-{len(tool_names) - 1}-more-{tail}"
         return self._inside(self.comparisons / f"{stem}.json")
 
+    @functools.cached_property
+    def _resolved_root(self) -> Path:
+        return self.root.resolve()  # once: a batch asks for thousands of paths
+
     def _inside(self, path: Path) -> Path:
         """Belt and braces: whatever slugify returns, the path stays under the outputs root."""
-        root = self.root.resolve()
+        root = self._resolved_root
         resolved = path.resolve()
         if root not in resolved.parents:
             raise InputError(f"refusing to write outside {root}", where=path)

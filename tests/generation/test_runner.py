@@ -15,6 +15,8 @@ from typing import ClassVar
 import pytest
 
 import panel.engines.pool as engine_pool
+from panel.core.files import add_write_listener, remove_write_listener
+from panel.core.priority import WRITER_NICENESS, thread_niceness
 from panel.engines.base import Engine, GenRequest, GenResult
 from panel.generation.session import Session
 from panel.records import Change, Source, Tool, ToolPanel
@@ -388,3 +390,25 @@ def test_the_claims_pass_over_existing_panels_writes_nothing_and_regenerates_not
     assert all(any(c.origin == "model" for c in r.claims) for r in checked.reviews)
     assert [r.review for r in checked.reviews] == [r.review for r in outcome.panel.reviews]
     assert outcome.path.read_bytes() == before
+
+
+def test_panels_are_written_from_a_thread_that_yields_the_cpu(scripted):
+    """Grounding and writing a finished panel must not take the CPU from the requests in flight
+    or from a model server on this machine (see panel/core/priority.py)."""
+    mine = thread_niceness()
+    if mine is None or mine >= 19:
+        pytest.skip("threads have no niceness here, or none left to give")
+    seen: list[tuple[str, int | None]] = []
+
+    def listener(path: Path) -> None:
+        seen.append((path.name, thread_niceness()))
+
+    add_write_listener(listener)
+    try:
+        outcomes = run([A, B])
+    finally:
+        remove_write_listener(listener)
+    written = {o.path.name for o in outcomes}
+    assert {name for name, _ in seen} >= written
+    assert all(nice == min(mine + WRITER_NICENESS, 19) for name, nice in seen if name in written)
+    assert thread_niceness() == mine
