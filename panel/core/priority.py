@@ -19,19 +19,20 @@ from concurrent.futures import ThreadPoolExecutor
 WRITER_NICENESS = 10
 
 
-def lower_this_thread(by: int = WRITER_NICENESS) -> None:
-    """Raise the calling thread's niceness by `by` (a no-op where threads have no niceness)."""
-    with contextlib.suppress(OSError, AttributeError):
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + by)
-
-
 def thread_niceness() -> int | None:
     """The calling thread's niceness, or None where that cannot be read."""
     try:
         return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     except (OSError, AttributeError):
         return None
+
+
+def lower_this_thread(by: int = WRITER_NICENESS) -> None:
+    """Raise the calling thread's niceness by `by` (a no-op where threads have no niceness)."""
+    mine = thread_niceness()
+    if mine is not None:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), mine + by)
 
 
 def yielding_executor(workers: int = 2, name: str = "panel-writer") -> ThreadPoolExecutor:
